@@ -1,0 +1,14 @@
+"""Editors manage articles in the admin; imports use the management commands."""
+
+from django.contrib import admin
+
+from .models import Article
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "published_at", "lead_author"]
+    search_fields = ["title", "body", "lead"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["source_key", "created_at", "updated_at"]
+    date_hierarchy = "published_at"

@@ -1,0 +1,7 @@
+"""App config for articles."""
+
+from django.apps import AppConfig
+
+
+class ArticlesConfig(AppConfig):
+    name = "articles"

@@ -1,0 +1,62 @@
+"""Articles: the pieces readers come to discuss."""
+
+import re
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+# A short line without closing punctuation, between paragraphs, is a
+# subheading in the sources we import ("After the elimination of ... join").
+SUBHEADING_MAX_LENGTH = 100
+SENTENCE_END = re.compile(r"[.!?:;…][\s\"'”’)\]]*$")
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(
+            published_at__isnull=False, published_at__lte=timezone.now()
+        ).order_by("-published_at", "-pk")
+
+
+class Article(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    lead = models.TextField(blank=True, help_text="Editor's note shown above the body.")
+    lead_author = models.CharField(max_length=100, blank=True)
+    body = models.TextField(help_text="Source text as written, one paragraph a line.")
+    source_url = models.URLField(max_length=500, blank=True)
+    source_key = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text="Stable identity of the imported source, so re-imports update.",
+    )
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    def blocks(self):
+        """The body as (kind, text) pairs, kind "p" or "h2"; templates escape."""
+        blocks = []
+        for line in self.body.splitlines():
+            text = line.strip()
+            if not text:
+                continue
+            is_heading = (
+                blocks
+                and len(text) <= SUBHEADING_MAX_LENGTH
+                and not SENTENCE_END.search(text)
+            )
+            blocks.append(("h2" if is_heading else "p", text))
+        return blocks

@@ -1,0 +1,182 @@
+"""Moderation in the admin: every action goes through forum/services.py.
+
+The tree columns and the parent link are read-only here, and hard deletes are
+off: removing is a soft delete, and a deleted row would take its replies along.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from . import services
+from .models import Comment
+
+
+class ModerationActionForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason",
+        help_text="Required to remove comments.",
+    )
+
+
+def _apply(modeladmin, request, queryset, *, verb, call):
+    done, refused = 0, []
+    for comment in queryset:
+        try:
+            call(comment)
+        except (ValidationError, PermissionDenied) as error:
+            messages_ = getattr(error, "messages", None) or [str(error)]
+            refused.append(f"#{comment.pk}: {' '.join(messages_)}")
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{done} comments {verb}.", messages.SUCCESS)
+    if refused:
+        modeladmin.message_user(
+            request,
+            f"{len(refused)} left as they were: " + "; ".join(refused[:10]),
+            messages.WARNING,
+        )
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    action_form = ModerationActionForm
+    actions = ["approve", "remove", "mark_spam", "restore"]
+    list_display = [
+        "excerpt_column",
+        "article",
+        "author_column",
+        "status",
+        "created_at",
+        "level",
+        "parent_column",
+    ]
+    list_filter = ["status", "article"]
+    list_select_related = ["article", "author", "parent"]
+    search_fields = ["body", "author_name", "author__username", "moderation_reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "article",
+        "parent",
+        "author",
+        "author_name",
+        "body",
+        "rendered",
+        "status",
+        "created_at",
+        "edited_at",
+        "moderated_by",
+        "moderated_at",
+        "moderation_reason",
+        "source_key",
+        "level",
+        "tree_id",
+        "lft",
+        "rght",
+    ]
+    fields = readonly_fields
+    list_per_page = 50
+
+    @admin.display(description="Comment")
+    def excerpt_column(self, obj):
+        return obj.excerpt(100)
+
+    @admin.display(description="Author", ordering="author_name")
+    def author_column(self, obj):
+        return obj.display_name
+
+    @admin.display(description="Parent")
+    def parent_column(self, obj):
+        if obj.parent_id is None:
+            return "—"
+        url = reverse("admin:forum_comment_change", args=[obj.parent_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.parent_id)
+
+    @admin.display(description="As shown")
+    def rendered(self, obj):
+        # body_html was sanitised when written: forum/markup.py.
+        return format_html("<div>{}</div>", mark_safe(obj.body_html))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return services.can_moderate(request.user) or super().has_view_permission(
+            request, obj
+        )
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_moderate_permission(self, request):
+        return services.can_moderate(request.user)
+
+    @admin.action(description="Approve selected comments", permissions=["moderate"])
+    def approve(self, request, queryset):
+        _apply(
+            self,
+            request,
+            queryset,
+            verb="approved",
+            call=lambda c: services.approve_comment(comment=c, moderator=request.user),
+        )
+
+    @admin.action(
+        description="Remove selected comments (give a reason)",
+        permissions=["moderate"],
+    )
+    def remove(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(
+                request,
+                "Nothing removed: write the reason in the Reason box, then run "
+                "the action again.",
+                messages.ERROR,
+            )
+            return
+        _apply(
+            self,
+            request,
+            queryset,
+            verb="removed",
+            call=lambda c: services.remove_comment(
+                comment=c, moderator=request.user, reason=reason
+            ),
+        )
+
+    @admin.action(description="Mark selected comments as spam", permissions=["moderate"])
+    def mark_spam(self, request, queryset):
+        reason = request.POST.get("reason", "").strip() or "Spam"
+        _apply(
+            self,
+            request,
+            queryset,
+            verb="marked as spam",
+            call=lambda c: services.mark_comment_spam(
+                comment=c, moderator=request.user, reason=reason
+            ),
+        )
+
+    @admin.action(description="Restore selected comments", permissions=["moderate"])
+    def restore(self, request, queryset):
+        _apply(
+            self,
+            request,
+            queryset,
+            verb="restored",
+            call=lambda c: services.restore_comment(comment=c, moderator=request.user),
+        )

@@ -1,0 +1,7 @@
+"""App config for forum."""
+
+from django.apps import AppConfig
+
+
+class ForumConfig(AppConfig):
+    name = "forum"

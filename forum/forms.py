@@ -1,0 +1,40 @@
+"""Input shape for comments, moderation and sign-up; the rules that need the
+database live in forum/services.py."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import UserCreationForm
+from django.core.validators import MaxLengthValidator
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Your comment",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Plain text; blank lines make paragraphs. Links are made for "
+        "you. Allowed: <b>, <i>, <em>, <strong>, <a>, <blockquote>, <q>, <cite>, "
+        "<code>, <del>, <s>.",
+        error_messages={"required": "Write something before posting."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.FORUM_COMMENT_MAX_LENGTH
+        field = self.fields["body"]
+        field.max_length = limit
+        field.validators.append(MaxLengthValidator(limit))
+        field.widget.attrs["maxlength"] = limit
+
+
+class RemoveCommentForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for removal",
+        max_length=500,
+        help_text="Recorded with the removal; readers see only a placeholder.",
+        error_messages={"required": "Give a reason for the removal."},
+    )
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)

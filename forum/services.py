@@ -1,0 +1,396 @@
+"""Every write to comments: posting, editing, deleting, moderating, repairing.
+
+Views, admin actions and commands call these functions; nothing else saves a
+Comment. django-mptt does no locking ("it's the client code's responsibility to
+ensure that calls to mptt CRUD methods are mutually exclusive"), so each tree
+write here takes exactly the locks it needs:
+
+- a new top-level comment takes the *root* lock: mptt gives it
+  ``tree_id = MAX(tree_id) + 1``, which two writers must not compute at once;
+- a reply or a hard delete takes the lock of its own tree, so writes into one
+  thread are serialised and writes into different threads run side by side;
+- both first take the *structure* lock in shared mode; a repair takes it
+  exclusively, so it never renumbers trees under a writer's feet.
+
+On PostgreSQL these are transaction-scoped advisory locks. SQLite has one writer
+at a time: settings.py opens every transaction with BEGIN IMMEDIATE, which takes
+the database write lock before the transaction reads anything.
+
+Changes that do not touch the tree (status, text) update only their own columns,
+so a stale in-memory instance can never write old lft/rght values back.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .markup import render_comment
+from .models import Comment
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(key1, key2) namespaces; key2 is the tree id or 0.
+LOCK_STRUCTURE = 0x464F0001
+LOCK_NEW_ROOT = 0x464F0002
+LOCK_TREE = 0x464F0003
+
+MODERATE_PERMISSION = "forum.moderate_comment"
+AUTHOR_DELETED_REASON = "Deleted by its author."
+EDIT_DENIED = (
+    "You can edit your own comment only for a short while after posting it "
+    f"({settings.FORUM_EDIT_WINDOW_MINUTES} minutes)."
+)
+DELETE_DENIED = "You can only delete your own comments that are still shown."
+# The mptt bookkeeping columns, filled in by mptt when the row is inserted.
+TREE_FIELDS = ["lft", "rght", "tree_id", "level"]
+
+
+def _advisory_lock(namespace, key=0, *, shared=False):
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [namespace, key])
+
+
+def _lock_for_tree_write(tree_id=None):
+    """Take the locks for a write into ``tree_id``, or for a new root if None.
+
+    Precondition: called inside ``transaction.atomic()``; the locks last until
+    the outermost transaction ends.
+    """
+    assert connection.in_atomic_block, "tree locks need a transaction"
+    _advisory_lock(LOCK_STRUCTURE, shared=True)
+    if tree_id is None:
+        _advisory_lock(LOCK_NEW_ROOT)
+    else:
+        _advisory_lock(LOCK_TREE, tree_id)
+
+
+def _locked_node(pk):
+    """Lock the tree that comment ``pk`` is in and return it fresh from the
+    database (its lft/rght may have moved while we waited)."""
+    while True:
+        tree_id = (
+            Comment.objects.filter(pk=pk).values_list("tree_id", flat=True).first()
+        )
+        if tree_id is None:
+            raise Comment.DoesNotExist(pk)
+        _lock_for_tree_write(tree_id)
+        node = Comment.objects.get(pk=pk)
+        if node.tree_id == tree_id:
+            return node
+        # A repair renumbered the trees between our read and our lock; the lock
+        # we hold is harmless, take the right one.
+
+
+def _update(comment, **fields):
+    """Write only ``fields`` (never the tree columns) and keep ``comment`` in step."""
+    Comment.objects.filter(pk=comment.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(comment, name, value)
+
+
+def _clean_body(body):
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not body:
+        raise ValidationError({"body": "Write something before posting."})
+    limit = settings.FORUM_COMMENT_MAX_LENGTH
+    if len(body) > limit:
+        raise ValidationError(
+            {
+                "body": f"Comments can be at most {limit:,} characters long "
+                f"(this one has {len(body):,})."
+            }
+        )
+    if "\x00" in body:
+        raise ValidationError({"body": "The text contains a NUL character."})
+    return body
+
+
+def can_moderate(user):
+    return bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION))
+
+
+def _require_moderator(user):
+    if not can_moderate(user):
+        raise PermissionDenied("Only moderators can do that.")
+
+
+def post_comment(
+    *,
+    article,
+    body,
+    parent=None,
+    author=None,
+    author_name="",
+    status=None,
+    source_key="",
+    created_at=None,
+):
+    """Post a comment on ``article``, as a reply to ``parent`` if given.
+
+    Raises ValidationError when the text is empty or too long, or when the parent
+    belongs to another article, is gone, or does not accept replies.
+    """
+    body = _clean_body(body)
+    if status is None:
+        premoderated = settings.FORUM_PREMODERATION and not can_moderate(author)
+        status = Comment.Status.PENDING if premoderated else Comment.Status.PUBLISHED
+    comment = Comment(
+        article=article,
+        author=author,
+        author_name="" if author else author_name,
+        body=body,
+        body_html=render_comment(body),
+        status=status,
+        source_key=source_key,
+        created_at=created_at or timezone.now(),
+    )
+    with transaction.atomic():
+        if parent is None:
+            _lock_for_tree_write(None)
+        else:
+            try:
+                parent = _locked_node(parent.pk)
+            except Comment.DoesNotExist:
+                raise ValidationError(
+                    {"parent": "The comment you replied to no longer exists."}
+                ) from None
+            if parent.article_id != article.pk:
+                raise ValidationError(
+                    {"parent": "You can only reply to comments on this article."}
+                )
+            if not parent.can_accept_replies():
+                raise ValidationError(
+                    {"parent": "This comment is not open for replies."}
+                )
+        comment.parent = parent
+        comment.full_clean(exclude=[*TREE_FIELDS, "parent"])
+        comment.save()
+    logger.info("comment %s posted on article %s", comment.pk, article.pk)
+    return comment
+
+
+def edit_comment(*, comment, editor, body):
+    """Replace the text of ``comment``: its author, within the edit window."""
+    if not comment.is_editable_by(editor):
+        raise PermissionDenied(EDIT_DENIED)
+    body = _clean_body(body)
+    _update(comment, body=body, body_html=render_comment(body), edited_at=timezone.now())
+    return comment
+
+
+def delete_comment(*, comment, user):
+    """Delete ``comment`` for its author.
+
+    A comment with replies stays as a placeholder so the replies keep their
+    place; one without replies is deleted outright. Returns True when the row
+    itself is gone.
+    """
+    if not (user.is_authenticated and comment.author_id == user.pk):
+        raise PermissionDenied(DELETE_DENIED)
+    with transaction.atomic():
+        try:
+            node = _locked_node(comment.pk)
+        except Comment.DoesNotExist:
+            return True
+        if node.is_leaf_node():
+            node.delete()
+            return True
+        _update(
+            comment,
+            status=Comment.Status.REMOVED,
+            moderated_by=user,
+            moderated_at=timezone.now(),
+            moderation_reason=AUTHOR_DELETED_REASON,
+        )
+    return False
+
+
+def _moderate(*, comment, moderator, to_status, allowed_from, reason=""):
+    _require_moderator(moderator)
+    with transaction.atomic():
+        current = (
+            Comment.objects.select_for_update()
+            .filter(pk=comment.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if current is None:
+            raise ValidationError("That comment no longer exists.")
+        if current not in allowed_from:
+            raise ValidationError(
+                f"A comment that is {Comment.Status(current).label.lower()} "
+                f"cannot become {Comment.Status(to_status).label.lower()}."
+            )
+        _update(
+            comment,
+            status=to_status,
+            moderated_by=moderator,
+            moderated_at=timezone.now(),
+            moderation_reason=reason,
+        )
+    logger.info(
+        "comment %s set to %s by %s: %s", comment.pk, to_status, moderator, reason
+    )
+    return comment
+
+
+def approve_comment(*, comment, moderator):
+    """Publish a comment that was waiting for moderation."""
+    return _moderate(
+        comment=comment,
+        moderator=moderator,
+        to_status=Comment.Status.PUBLISHED,
+        allowed_from={Comment.Status.PENDING},
+    )
+
+
+def remove_comment(*, comment, moderator, reason):
+    """Hide a comment, leaving a placeholder; a reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give a reason for the removal."})
+    return _moderate(
+        comment=comment,
+        moderator=moderator,
+        to_status=Comment.Status.REMOVED,
+        allowed_from={Comment.Status.PUBLISHED, Comment.Status.PENDING},
+        reason=reason,
+    )
+
+
+def mark_comment_spam(*, comment, moderator, reason="Spam"):
+    return _moderate(
+        comment=comment,
+        moderator=moderator,
+        to_status=Comment.Status.SPAM,
+        allowed_from={
+            Comment.Status.PUBLISHED,
+            Comment.Status.PENDING,
+            Comment.Status.REMOVED,
+        },
+        reason=reason,
+    )
+
+
+def restore_comment(*, comment, moderator):
+    """Bring a removed or spam comment back."""
+    return _moderate(
+        comment=comment,
+        moderator=moderator,
+        to_status=Comment.Status.PUBLISHED,
+        allowed_from={Comment.Status.REMOVED, Comment.Status.SPAM},
+    )
+
+
+@dataclass(frozen=True)
+class TreeProblem:
+    tree_id: int
+    message: str
+    needs_full_rebuild: bool = False
+
+
+def find_tree_problems():
+    """Check every comment tree against its parent links; an empty list is good.
+
+    The expected numbering is a depth-first walk with siblings in their stored
+    order, which is what ``Comment.objects.rebuild()`` would write.
+    """
+    rows = Comment.objects.order_by("tree_id", "lft", "pk").values_list(
+        "pk", "parent_id", "tree_id", "lft", "rght", "level", "article_id"
+    )
+    nodes = {row[0]: row for row in rows}
+    children = defaultdict(list)
+    roots = defaultdict(list)
+    problems = []
+    for pk, parent_id, tree_id, *_rest, article_id in nodes.values():
+        if parent_id is None:
+            roots[tree_id].append(pk)
+            continue
+        children[parent_id].append(pk)
+        parent = nodes[parent_id]
+        if parent[2] != tree_id:
+            problems.append(
+                TreeProblem(
+                    tree_id, f"comment {pk} is in tree {tree_id}, its parent in "
+                    f"{parent[2]}", True
+                )
+            )
+        if parent[6] != article_id:
+            problems.append(
+                TreeProblem(tree_id, f"comment {pk} is on another article than its "
+                            "parent", True)
+            )
+    for tree_id, tree_roots in roots.items():
+        if len(tree_roots) > 1:
+            problems.append(
+                TreeProblem(
+                    tree_id,
+                    f"tree {tree_id} has {len(tree_roots)} top-level comments "
+                    f"({', '.join(map(str, tree_roots))})",
+                    True,
+                )
+            )
+    seen = set()
+    for tree_id, tree_roots in roots.items():
+        wrong = []
+        for root in tree_roots:
+            counter = 1
+            stack = [(root, 0, False)]
+            expected = {}
+            while stack:
+                pk, level, closing = stack.pop()
+                if closing:
+                    expected[pk] = (expected[pk][0], counter, level)
+                    counter += 1
+                    continue
+                seen.add(pk)
+                expected[pk] = (counter, None, level)
+                counter += 1
+                stack.append((pk, level, True))
+                stack.extend((child, level + 1, False) for child in reversed(children[pk]))
+            wrong += [pk for pk, want in expected.items() if nodes[pk][3:6] != want]
+        if wrong:
+            problems.append(
+                TreeProblem(
+                    tree_id,
+                    f"tree {tree_id}: lft/rght/level wrong on {len(wrong)} comments "
+                    f"(first: {wrong[0]})",
+                )
+            )
+    unreachable = sorted(set(nodes) - seen)
+    if unreachable:
+        problems.append(
+            TreeProblem(
+                nodes[unreachable[0]][2],
+                f"{len(unreachable)} comments cannot be reached from a top-level "
+                f"comment (first: {unreachable[0]})",
+                True,
+            )
+        )
+    return problems
+
+
+def repair_comment_trees():
+    """Renumber broken trees from their parent links; returns what was found.
+
+    Takes the structure lock exclusively: every other tree write waits.
+    """
+    with transaction.atomic():
+        _advisory_lock(LOCK_STRUCTURE)
+        problems = find_tree_problems()
+        if any(p.needs_full_rebuild for p in problems):
+            Comment.objects.rebuild()
+        else:
+            for tree_id in sorted({p.tree_id for p in problems}):
+                Comment.objects.partial_rebuild(tree_id)
+    if problems:
+        logger.warning("repaired comment trees: %s", [p.message for p in problems])
+    return problems

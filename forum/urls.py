@@ -1,0 +1,18 @@
+"""URLs for comments, below /articles/<slug>/comments/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "forum"
+
+urlpatterns = [
+    path("", views.comment_create, name="comment_create"),
+    path("<int:pk>/", views.comment_detail, name="comment_detail"),
+    path("<int:pk>/reply/", views.comment_reply, name="comment_reply"),
+    path("<int:pk>/edit/", views.comment_edit, name="comment_edit"),
+    path("<int:pk>/delete/", views.comment_delete, name="comment_delete"),
+    path("<int:pk>/remove/", views.comment_remove, name="comment_remove"),
+    path("<int:pk>/approve/", views.comment_approve, name="comment_approve"),
+    path("<int:pk>/restore/", views.comment_restore, name="comment_restore"),
+]

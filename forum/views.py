@@ -1,0 +1,232 @@
+"""Comment pages: post, reply, edit, delete, moderate; and sign-up.
+
+Each view binds a form, calls a service, and redirects (post/redirect/get); a
+service's ValidationError goes back onto the form with status 400.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from articles.models import Article
+from articles.views import render_article
+
+from . import services
+from .forms import CommentForm, RemoveCommentForm, SignupForm
+from .models import Comment
+from .thread import prepare_thread
+
+MODERATE = "forum.moderate_comment"
+
+
+def _article(slug):
+    return get_object_or_404(Article.objects.published(), slug=slug)
+
+
+def _comment(slug, pk):
+    article = _article(slug)
+    comment = get_object_or_404(
+        Comment.objects.select_related("author"), article=article, pk=pk
+    )
+    comment.article = article
+    return article, comment
+
+
+def _in_thread(comment):
+    return redirect(f"{comment.article.get_absolute_url()}#{comment.anchor}")
+
+
+def _attach(form, error):
+    """Put a service's ValidationError on the form; unknown fields go on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_POST
+@login_required
+def comment_create(request, slug):
+    article = _article(slug)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comment = services.post_comment(
+                article=article, body=form.cleaned_data["body"], author=request.user
+            )
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            _posted_message(request, comment)
+            return _in_thread(comment)
+    return render_article(request, article, form=form, status=400)
+
+
+@login_required
+def comment_reply(request, slug, pk):
+    article, parent = _comment(slug, pk)
+    form = CommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            comment = services.post_comment(
+                article=article,
+                body=form.cleaned_data["body"],
+                parent=parent,
+                author=request.user,
+            )
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            _posted_message(request, comment)
+            return _in_thread(comment)
+    status = 400 if request.method == "POST" else 200
+    [parent] = prepare_thread([parent], request.user)
+    context = {"article": article, "comment": parent, "form": form}
+    return render(request, "forum/comment_reply.html", context, status=status)
+
+
+def _posted_message(request, comment):
+    if comment.status == Comment.Status.PENDING:
+        messages.info(
+            request, "Thanks: your comment will appear once a moderator approves it."
+        )
+    else:
+        messages.success(request, "Your comment is posted.")
+
+
+def comment_detail(request, slug, pk):
+    article, comment = _comment(slug, pk)
+    subtree = comment.get_descendants(include_self=True).select_related("author")
+    context = {
+        "article": article,
+        "comment": comment,
+        "comments": prepare_thread(subtree, request.user),
+        "parent_id": comment.parent_id,
+    }
+    return render(request, "forum/comment_detail.html", context)
+
+
+@login_required
+def comment_edit(request, slug, pk):
+    article, comment = _comment(slug, pk)
+    if request.method == "POST":
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.edit_comment(
+                    comment=comment, editor=request.user, body=form.cleaned_data["body"]
+                )
+            except ValidationError as error:
+                _attach(form, error)
+            else:
+                messages.success(request, "Your comment is updated.")
+                return _in_thread(comment)
+        status = 400
+    else:
+        if not comment.is_editable_by(request.user):
+            raise PermissionDenied(services.EDIT_DENIED)
+        form = CommentForm(initial={"body": comment.body})
+        status = 200
+    context = {"article": article, "comment": comment, "form": form}
+    return render(request, "forum/comment_edit.html", context, status=status)
+
+
+@login_required
+def comment_delete(request, slug, pk):
+    article, comment = _comment(slug, pk)
+    if comment.author_id != request.user.pk or comment.is_hidden:
+        raise PermissionDenied(services.DELETE_DENIED)
+    if request.method == "POST":
+        parent_id = comment.parent_id
+        services.delete_comment(comment=comment, user=request.user)
+        messages.success(request, "Your comment is deleted.")
+        anchor = f"#comment-{parent_id}" if parent_id else "#comments"
+        return redirect(article.get_absolute_url() + anchor)
+    context = {"article": article, "comment": comment}
+    return render(request, "forum/comment_delete.html", context)
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_remove(request, slug, pk):
+    article, comment = _comment(slug, pk)
+    form = RemoveCommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.remove_comment(
+                comment=comment,
+                moderator=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, "The comment is removed.")
+            return _in_thread(comment)
+    status = 400 if request.method == "POST" else 200
+    context = {"article": article, "comment": comment, "form": form}
+    return render(request, "forum/comment_remove.html", context, status=status)
+
+
+def _confirmed_moderation(request, slug, pk, *, service, done, template):
+    """GET shows what will happen, POST does it."""
+    article, comment = _comment(slug, pk)
+    error = None
+    if request.method == "POST":
+        try:
+            service(comment=comment, moderator=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, done)
+            return _in_thread(comment)
+    context = {"article": article, "comment": comment, "error": error}
+    return render(request, template, context, status=400 if error else 200)
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_approve(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=services.approve_comment,
+        done="The comment is approved.",
+        template="forum/comment_approve.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_restore(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=services.restore_comment,
+        done="The comment is restored.",
+        template="forum/comment_restore.html",
+    )
+
+
+def signup(request):
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, f"Welcome, {user.get_username()}.")
+        return redirect(next_url)
+    return render(
+        request,
+        "registration/signup.html",
+        {"form": form, "next": next_url},
+        status=400 if request.method == "POST" else 200,
+    )
