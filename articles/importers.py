@@ -42,6 +42,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -350,7 +351,9 @@ def import_article(
             if slug:
                 wanted["slug"] = _unique_slug(slug, source_key)
             result.changed_fields = [
-                name for name, value in wanted.items() if getattr(article, name) != value
+                name
+                for name, value in wanted.items()
+                if getattr(article, name) != value
             ]
             if result.changed_fields:
                 for name in result.changed_fields:
@@ -372,13 +375,24 @@ def import_article(
                     if parsed_comment.parent_index is not None
                     else None
                 )
-                comment = post_comment(
-                    article=article,
-                    body=parsed_comment.body,
-                    parent=parent,
-                    status=Comment.Status.PUBLISHED,
-                    source_key=parsed_comment.source_key,
-                )
+                try:
+                    comment = post_comment(
+                        article=article,
+                        body=parsed_comment.body,
+                        parent=parent,
+                        status=Comment.Status.PUBLISHED,
+                        source_key=parsed_comment.source_key,
+                    )
+                except ValidationError as error:
+                    lines = parsed_comment.lines
+                    where = (
+                        f"Lines {lines[0]}-{lines[-1]}"
+                        if len(lines) > 1
+                        else (f"Line {lines[0]}")
+                    )
+                    raise SourceError(
+                        f"{where}: comment refused: {' '.join(error.messages)}"
+                    ) from None
                 result.comments_added += 1
             else:
                 result.comments_unchanged += 1

@@ -158,7 +158,9 @@ class CommentAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Mark selected comments as spam", permissions=["moderate"])
+    @admin.action(
+        description="Mark selected comments as spam", permissions=["moderate"]
+    )
     def mark_spam(self, request, queryset):
         reason = request.POST.get("reason", "").strip() or "Spam"
         _apply(

@@ -95,7 +95,9 @@ class Comment(MPTTModel):
             )
         ]
         indexes = [
-            models.Index(fields=["article", "tree_id", "lft"], name="forum_comment_thread_idx")
+            models.Index(
+                fields=["article", "tree_id", "lft"], name="forum_comment_thread_idx"
+            )
         ]
 
     def __str__(self):
@@ -123,8 +125,10 @@ class Comment(MPTTModel):
 
     @property
     def is_deleted_by_author(self):
-        return self.is_hidden and self.author_id is not None and (
-            self.moderated_by_id == self.author_id
+        return (
+            self.is_hidden
+            and self.author_id is not None
+            and (self.moderated_by_id == self.author_id)
         )
 
     def excerpt(self, length=80):

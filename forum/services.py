@@ -173,7 +173,7 @@ def post_comment(
         comment.parent = parent
         comment.full_clean(exclude=[*TREE_FIELDS, "parent"])
         comment.save()
-    logger.info("comment %s posted on article %s", comment.pk, article.pk)
+    logger.debug("comment %s posted on article %s", comment.pk, article.pk)
     return comment
 
 
@@ -182,7 +182,9 @@ def edit_comment(*, comment, editor, body):
     if not comment.is_editable_by(editor):
         raise PermissionDenied(EDIT_DENIED)
     body = _clean_body(body)
-    _update(comment, body=body, body_html=render_comment(body), edited_at=timezone.now())
+    _update(
+        comment, body=body, body_html=render_comment(body), edited_at=timezone.now()
+    )
     return comment
 
 
@@ -319,14 +321,16 @@ def find_tree_problems():
         if parent[2] != tree_id:
             problems.append(
                 TreeProblem(
-                    tree_id, f"comment {pk} is in tree {tree_id}, its parent in "
-                    f"{parent[2]}", True
+                    tree_id,
+                    f"comment {pk} is in tree {tree_id}, its parent in {parent[2]}",
+                    True,
                 )
             )
         if parent[6] != article_id:
             problems.append(
-                TreeProblem(tree_id, f"comment {pk} is on another article than its "
-                            "parent", True)
+                TreeProblem(
+                    tree_id, f"comment {pk} is on another article than its parent", True
+                )
             )
     for tree_id, tree_roots in roots.items():
         if len(tree_roots) > 1:
@@ -355,7 +359,9 @@ def find_tree_problems():
                 expected[pk] = (counter, None, level)
                 counter += 1
                 stack.append((pk, level, True))
-                stack.extend((child, level + 1, False) for child in reversed(children[pk]))
+                stack.extend(
+                    (child, level + 1, False) for child in reversed(children[pk])
+                )
             wrong += [pk for pk, want in expected.items() if nodes[pk][3:6] != want]
         if wrong:
             problems.append(

@@ -22,10 +22,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["repair"]:
-            problems = repair_comment_trees()
-        else:
-            problems = find_tree_problems()
+        check = repair_comment_trees if options["repair"] else find_tree_problems
+        problems = check()
         for problem in problems:
             self.stdout.write(f"problem: {problem.message}")
         total = Comment.objects.count()

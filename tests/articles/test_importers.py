@@ -1,0 +1,272 @@
+"""articles/importers.py and the commands over it: the seed, any text in its
+shape, and input that must be refused whole."""
+
+import re
+from html.parser import HTMLParser
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from articles.importers import (
+    SEED_DIR,
+    SourceError,
+    decode_source,
+    load_seeds,
+    parse_article_text,
+)
+from articles.models import Article
+from forum import services
+from forum.models import Comment
+
+SEED = SEED_DIR / "kazakhstan-joins-abraham-accords.txt"
+SEED_LINES = SEED.read_text(encoding="utf-8").split("\n")
+
+
+def _parsed_seed():
+    return parse_article_text(decode_source(SEED.read_bytes()))
+
+
+def _comment_with(parsed, line):
+    [comment] = [c for c in parsed.comments if line in c.lines]
+    return comment
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.chunks = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "title", "head"):
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "title", "head"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.chunks.append(data)
+
+
+def _visible_text(html):
+    parser = _Text()
+    parser.feed(html)
+    return " ".join(" ".join(parser.chunks).split())
+
+
+def _squash(text):
+    return " ".join(text.split())
+
+
+def test_the_shipped_seed_is_the_shared_file_byte_for_byte():
+    shared = SEED_DIR.parents[2] / "shared" / "seed" / SEED.name
+    if not shared.exists():
+        pytest.skip("shared/ is not beside this checkout")
+    assert SEED.read_bytes() == shared.read_bytes()
+
+
+def test_seed_lead_line_becomes_the_lead_and_its_author():
+    parsed = _parsed_seed()
+    assert parsed.lead_author == "Peloni"
+    assert parsed.lead.startswith("This was a credible and important development")
+    assert parsed.body.split("\n") == SEED_LINES[1:10]
+
+
+def test_seed_comments_cover_every_comment_line_exactly_once():
+    parsed = _parsed_seed()
+    covered = [line for comment in parsed.comments for line in comment.lines]
+    assert covered == list(range(13, 47))
+
+
+def test_hard_wrapped_lines_are_one_paragraph():
+    parsed = _parsed_seed()
+    story = _comment_with(parsed, 15)
+    assert "“assignrf them to a village" in story.body
+    assert "allowed by the Polish government to leave for Israel." in story.body
+
+
+def test_seed_thread_is_nested_with_replies_where_the_text_hints_them():
+    parsed = _parsed_seed()
+    story = parsed.comments.index(_comment_with(parsed, 13))
+    adam_reply = _comment_with(parsed, 24)
+    assert adam_reply.parent_index == story
+    assert _comment_with(parsed, 29).parent_index == parsed.comments.index(adam_reply)
+    agree = _comment_with(parsed, 40)
+    assert agree.parent_index is not None
+    assert parsed.comments[agree.parent_index].lines == [39]
+    depth = {}
+    for index, comment in enumerate(parsed.comments):
+        parent = comment.parent_index
+        depth[index] = 0 if parent is None else depth[parent] + 1
+    assert max(depth.values()) >= 2
+
+
+def test_continuations_stay_in_their_comment():
+    parsed = _parsed_seed()
+    assert _comment_with(parsed, 13).lines == list(range(13, 24))
+    assert _comment_with(parsed, 25).lines == [24, 25, 26, 27, 28]
+    assert _comment_with(parsed, 33).lines == [32, 33]
+    assert _comment_with(parsed, 44).lines == [43, 44, 45]
+
+
+def test_broken_blockquote_becomes_the_quotation_the_writer_meant():
+    body = _comment_with(_parsed_seed(), 26).body
+    assert (
+        "<blockquote><strong>The War Strengthened Israel And Made Peace Possible"
+        "</strong>\n\nEgyptian liberal writer" in body
+    )
+    assert body.index("</blockquote>") < body.index("https://www.memri.org")
+
+
+@pytest.mark.django_db
+def test_seed_page_shows_every_line_exactly_once_and_the_quote_as_a_quote(client):
+    [result] = load_seeds()
+    response = client.get(result.article.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    text = _visible_text(html)
+    for number, line in enumerate(SEED_LINES, start=1):
+        if not line.strip():
+            continue
+        if number == 26:
+            line = line.removeprefix("<blockquote")
+        assert text.count(_squash(line)) == 1, f"line {number}"
+    assert "<blockquote" not in text
+    quote = re.search(r"<blockquote>(.*?)</blockquote>", html, re.S).group(1)
+    assert "<strong>The War Strengthened Israel And Made Peace Possible" in quote
+    assert "Egyptian liberal writer Dalia Ziada" in quote
+    assert 'href="https://aish.com/dalia-ziada' in html
+    assert html.count('class="replies"') >= 3
+
+
+@pytest.mark.django_db
+def test_seed_article_gets_a_good_title_and_slug():
+    [result] = load_seeds()
+    article = result.article
+    assert article.title == "Kazakhstan joins the Abraham Accords"
+    assert article.slug == "kazakhstan-joins-abraham-accords"
+    assert article in Article.objects.published()
+    assert article.comments.count() == len(_parsed_seed().comments)
+    assert services.find_tree_problems() == []
+
+
+@pytest.mark.django_db
+def test_loading_the_seed_twice_changes_nothing_and_says_so():
+    out = StringIO()
+    call_command("load_seed", stdout=out)
+    first = list(Comment.objects.values_list("pk", "body", "tree_id", "lft", "rght"))
+    out = StringIO()
+    call_command("load_seed", stdout=out)
+    assert "Nothing to change" in out.getvalue()
+    assert (
+        list(Comment.objects.values_list("pk", "body", "tree_id", "lft", "rght"))
+        == first
+    )
+    assert Article.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_reimport_keeps_moderation_and_adds_only_new_comments(tmp_path, moderator):
+    source = tmp_path / "story.txt"
+    source.write_text("Editor: A note.\nThe body.\n\nFirst comment.\n", "utf-8")
+    call_command("import_article", str(source), stdout=StringIO())
+    first = Comment.objects.get()
+    services.remove_comment(comment=first, moderator=moderator, reason="Rude")
+    source.write_text(
+        "Editor: A note.\nThe body, corrected.\n\nFirst comment.\n\n@Ann Second.\n",
+        "utf-8",
+    )
+    out = StringIO()
+    call_command("import_article", str(source), stdout=out)
+    assert "Updated body" in out.getvalue()
+    assert "added 1 comments, kept 1" in out.getvalue()
+    first.refresh_from_db()
+    assert first.status == Comment.Status.REMOVED
+    assert Article.objects.get().body == "The body, corrected."
+
+
+@pytest.mark.django_db
+def test_import_article_takes_title_slug_and_source_url(tmp_path):
+    source = tmp_path / "any-name.txt"
+    source.write_text("Body paragraph one. More.\nTwo.\n\nA comment.\n", "utf-8")
+    call_command(
+        "import_article",
+        str(source),
+        title="A given title",
+        slug="given",
+        source_url="https://example.com/story",
+        stdout=StringIO(),
+    )
+    article = Article.objects.get()
+    assert (article.title, article.slug) == ("A given title", "given")
+    assert article.source_url == article.source_key == "https://example.com/story"
+    assert article.lead == ""
+
+
+@pytest.mark.django_db
+def test_title_is_derived_from_the_first_sentence_when_not_given(tmp_path):
+    source = tmp_path / "x.txt"
+    source.write_text(
+        "U.S. officials met on Monday. Then more.\n\nHi there.\n", "utf-8"
+    )
+    call_command("import_article", str(source), stdout=StringIO())
+    assert Article.objects.get().title == "U.S. officials met on Monday"
+
+
+@pytest.mark.django_db
+def test_dry_run_reports_and_writes_nothing(tmp_path):
+    out = StringIO()
+    call_command("import_article", str(SEED), dry_run=True, stdout=out)
+    assert out.getvalue().startswith("Dry run, nothing written")
+    assert "added 15 comments" in out.getvalue()
+    assert not Article.objects.exists() and not Comment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"  \n\n \n", "The file is empty."),
+        (b"Name: lead\nBody\x00 here\n", "Line 2: binary data"),
+        (b"Body\n\ncaf\xe9 au lait\n", "Line 3: not valid UTF-8"),
+        (b"Editor: only a lead\n\nA comment.\n", "Line 2: missing article part"),
+        (b"\n\nA comment with no article.\n", "Line 1: missing article part"),
+    ],
+    ids=["empty", "blank", "nul-byte", "latin-1", "lead-only", "no-body"],
+)
+@pytest.mark.django_db
+def test_invalid_input_exits_non_zero_naming_the_line_and_writes_nothing(
+    tmp_path, content, message
+):
+    source = tmp_path / "bad.txt"
+    source.write_bytes(content)
+    with pytest.raises(CommandError) as error:
+        call_command("import_article", str(source), stdout=StringIO())
+    assert message in str(error.value)
+    assert not Article.objects.exists() and not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_article", str(tmp_path / "nope.txt"))
+
+
+@pytest.mark.django_db
+@override_settings(FORUM_COMMENT_MAX_LENGTH=50)
+def test_a_refused_comment_rolls_back_the_whole_import(tmp_path):
+    source = tmp_path / "long.txt"
+    source.write_text("Body.\n\nShort one.\n" + "word " * 20 + "\n", "utf-8")
+    with pytest.raises(CommandError, match="Line 4: comment refused"):
+        call_command("import_article", str(source), stdout=StringIO())
+    assert not Article.objects.exists() and not Comment.objects.exists()
+
+
+def test_decode_source_rejects_what_is_not_text():
+    with pytest.raises(SourceError):
+        decode_source(b"\x00\x01\x02")
+    assert decode_source("\ufeffA\r\nB".encode()) == "A\nB"

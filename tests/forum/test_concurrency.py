@@ -1,0 +1,133 @@
+"""Many writers at once on PostgreSQL: the comment trees must not corrupt."""
+
+import random
+import threading
+from collections import defaultdict
+
+import pytest
+from django.db import connection, connections
+
+from forum import services
+from forum.models import Comment
+from tests.factories import ArticleFactory, UserFactory
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+WRITERS = 8
+REPLIES_PER_WRITER = 30
+ROOTS_PER_WRITER = 3
+
+
+def _snapshot():
+    """Each comment's place in its tree, and which comments share a tree."""
+    rows = Comment.objects.values_list("pk", "tree_id", "lft", "rght", "level")
+    places = {pk: (lft, rght, level) for pk, _, lft, rght, level in rows}
+    trees = defaultdict(set)
+    for pk, tree_id, *_ in rows:
+        trees[tree_id].add(pk)
+    return places, sorted(map(sorted, trees.values()))
+
+
+def _run_writers(work):
+    barrier = threading.Barrier(WRITERS)
+    errors = []
+
+    def writer(index):
+        try:
+            barrier.wait(timeout=30)
+            work(index)
+        except Exception as error:  # reported below, with the thread's number
+            errors.append((index, repr(error)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    assert errors == []
+
+
+def test_simultaneous_replies_and_new_threads_keep_every_tree_valid():
+    assert connection.vendor == "postgresql"
+    articles = [ArticleFactory() for _ in range(3)]
+    author = UserFactory()
+    seeds = [
+        services.post_comment(article=article, body="Seed thread", author=author)
+        for article in articles
+        for _ in range(2)
+    ]
+    posted = defaultdict(list)
+
+    def work(index):
+        rng = random.Random(index)
+        known = list(seeds)
+        plan = ["reply"] * REPLIES_PER_WRITER + ["root"] * ROOTS_PER_WRITER
+        rng.shuffle(plan)
+        for step, kind in enumerate(plan):
+            if kind == "root":
+                comment = services.post_comment(
+                    article=rng.choice(articles),
+                    body=f"root {index}-{step}",
+                    author=author,
+                )
+            else:
+                parent = rng.choice(known)
+                comment = services.post_comment(
+                    article=parent.article,
+                    parent=parent,
+                    body=f"reply {index}-{step}",
+                    author=author,
+                )
+            known.append(comment)
+            posted[index].append(comment.pk)
+
+    _run_writers(work)
+
+    expected = len(seeds) + WRITERS * (REPLIES_PER_WRITER + ROOTS_PER_WRITER)
+    assert Comment.objects.count() == expected
+    assert sum(map(len, posted.values())) == WRITERS * (
+        REPLIES_PER_WRITER + ROOTS_PER_WRITER
+    )
+    assert services.find_tree_problems() == []
+    roots = Comment.objects.filter(parent=None)
+    assert roots.count() == len(seeds) + WRITERS * ROOTS_PER_WRITER
+    assert len(set(roots.values_list("tree_id", flat=True))) == roots.count()
+    for tree_id in set(Comment.objects.values_list("tree_id", flat=True)):
+        tree_articles = Comment.objects.filter(tree_id=tree_id).values("article")
+        assert tree_articles.distinct().count() == 1, f"tree {tree_id} spans articles"
+
+    before = _snapshot()
+    Comment.objects.rebuild()
+    assert _snapshot() == before
+
+
+def test_simultaneous_deletes_and_replies_in_one_tree_keep_it_valid():
+    article = ArticleFactory()
+    authors = [UserFactory() for _ in range(WRITERS)]
+    root = services.post_comment(article=article, body="Root", author=authors[0])
+    leaves = {
+        index: [
+            services.post_comment(
+                article=article, parent=root, body=f"leaf {index}-{n}", author=author
+            )
+            for n in range(5)
+        ]
+        for index, author in enumerate(authors)
+    }
+
+    def work(index):
+        for leaf in leaves[index]:
+            services.delete_comment(comment=leaf, user=authors[index])
+            services.post_comment(
+                article=article, parent=root, body=f"new {index}", author=authors[index]
+            )
+
+    _run_writers(work)
+
+    assert Comment.objects.count() == 1 + WRITERS * 5
+    assert services.find_tree_problems() == []
+    root.refresh_from_db()
+    assert root.get_descendant_count() == WRITERS * 5

@@ -1,0 +1,267 @@
+"""forum/services.py: the only write path for comments."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.test import override_settings
+
+from forum import services
+from forum.models import Comment
+from tests.factories import ArticleFactory, CommentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_post_comment_stores_text_as_written_and_html_made_once(article, user):
+    comment = services.post_comment(
+        article=article, body="  Hello <b>there</b>\nhttp://example.com  ", author=user
+    )
+    comment.refresh_from_db()
+    assert comment.body == "Hello <b>there</b>\nhttp://example.com"
+    assert comment.body_html.startswith("<p>Hello <b>there</b><br>")
+    assert 'rel="nofollow ugc"' in comment.body_html
+    assert comment.status == Comment.Status.PUBLISHED
+    assert comment.is_root_node() and comment.author == user
+
+
+def test_replies_nest_under_their_parent_at_any_depth(article, user):
+    parent = CommentFactory(article=article)
+    for depth in range(1, 12):
+        parent = services.post_comment(
+            article=article, body=f"depth {depth}", parent=parent, author=user
+        )
+        assert parent.level == depth
+    assert services.find_tree_problems() == []
+
+
+def test_each_top_level_comment_starts_its_own_tree(article):
+    first, second = CommentFactory(article=article), CommentFactory(article=article)
+    assert first.tree_id != second.tree_id
+
+
+def test_empty_comment_is_refused(article, user):
+    with pytest.raises(ValidationError) as error:
+        services.post_comment(article=article, body=" \n\t ", author=user)
+    assert "Write something" in str(error.value)
+    assert not Comment.objects.exists()
+
+
+@override_settings(FORUM_COMMENT_MAX_LENGTH=20)
+def test_oversized_comment_is_refused_with_both_lengths(article, user):
+    with pytest.raises(ValidationError) as error:
+        services.post_comment(article=article, body="x" * 21, author=user)
+    assert "at most 20 characters" in str(error.value)
+    assert "has 21" in str(error.value)
+    assert not Comment.objects.exists()
+
+
+def test_reply_to_comment_of_another_article_is_refused(article, user):
+    elsewhere = CommentFactory(article=ArticleFactory())
+    with pytest.raises(ValidationError) as error:
+        services.post_comment(article=article, body="hi", parent=elsewhere, author=user)
+    assert "this article" in str(error.value)
+    assert Comment.objects.count() == 1
+
+
+def test_reply_to_removed_comment_is_refused(comment, moderator, user):
+    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    with pytest.raises(ValidationError) as error:
+        services.post_comment(
+            article=comment.article, body="hi", parent=comment, author=user
+        )
+    assert "not open for replies" in str(error.value)
+
+
+def test_reply_to_deleted_comment_is_refused(comment, user):
+    services.delete_comment(comment=comment, user=comment.author)
+    with pytest.raises(ValidationError) as error:
+        services.post_comment(
+            article=comment.article, body="hi", parent=comment, author=user
+        )
+    assert "no longer exists" in str(error.value)
+
+
+def test_reply_uses_the_parents_current_place_not_a_stale_copy(article, user):
+    parent = CommentFactory(article=article)
+    stale = Comment.objects.get(pk=parent.pk)
+    CommentFactory(parent=parent)
+    CommentFactory(parent=parent)
+    services.post_comment(article=article, body="late", parent=stale, author=user)
+    assert services.find_tree_problems() == []
+    parent.refresh_from_db()
+    assert parent.get_descendant_count() == 3
+
+
+@override_settings(FORUM_PREMODERATION=True)
+def test_premoderation_holds_readers_comments_but_not_moderators(
+    article, user, moderator
+):
+    assert CommentFactory(article=article, author=user).status == "pending"
+    assert CommentFactory(article=article, author=moderator).status == "published"
+
+
+def test_author_edits_within_the_window_and_html_is_remade(comment):
+    services.edit_comment(comment=comment, editor=comment.author, body="New *text*")
+    comment.refresh_from_db()
+    assert comment.body == "New *text*"
+    assert comment.body_html == "<p>New *text*</p>"
+    assert comment.edited_at is not None
+
+
+def test_edit_after_the_window_is_refused(comment):
+    Comment.objects.filter(pk=comment.pk).update(
+        created_at=comment.created_at - timedelta(minutes=16)
+    )
+    comment.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        services.edit_comment(comment=comment, editor=comment.author, body="late")
+
+
+def test_edit_by_someone_else_is_refused(comment, other_user):
+    with pytest.raises(PermissionDenied):
+        services.edit_comment(comment=comment, editor=other_user, body="mine now")
+
+
+def test_edit_never_writes_stale_tree_columns(comment):
+    stale = Comment.objects.get(pk=comment.pk)
+    CommentFactory(parent=comment)
+    services.edit_comment(comment=stale, editor=stale.author, body="edited")
+    assert services.find_tree_problems() == []
+
+
+def test_author_deleting_a_leaf_removes_the_row_and_closes_the_gap(comment):
+    leaf = CommentFactory(parent=comment)
+    sibling = CommentFactory(parent=comment)
+    assert services.delete_comment(comment=leaf, user=leaf.author) is True
+    assert not Comment.objects.filter(pk=leaf.pk).exists()
+    comment.refresh_from_db()
+    assert (comment.lft, comment.rght) == (1, 4)
+    assert Comment.objects.get(pk=sibling.pk).lft == 2
+    assert services.find_tree_problems() == []
+
+
+def test_author_deleting_a_comment_with_replies_leaves_a_placeholder(comment):
+    reply = CommentFactory(parent=comment)
+    assert services.delete_comment(comment=comment, user=comment.author) is False
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.REMOVED
+    assert comment.is_deleted_by_author
+    assert Comment.objects.get(pk=reply.pk).parent_id == comment.pk
+
+
+def test_deleting_someone_elses_comment_is_refused(comment, other_user):
+    with pytest.raises(PermissionDenied):
+        services.delete_comment(comment=comment, user=other_user)
+    assert Comment.objects.filter(pk=comment.pk).exists()
+
+
+def test_remove_needs_a_reason_and_records_who_when_why(comment, moderator):
+    with pytest.raises(ValidationError):
+        services.remove_comment(comment=comment, moderator=moderator, reason="  ")
+    services.remove_comment(comment=comment, moderator=moderator, reason="Off topic")
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.REMOVED
+    assert comment.moderated_by == moderator
+    assert comment.moderated_at is not None
+    assert comment.moderation_reason == "Off topic"
+    assert not comment.is_deleted_by_author
+
+
+def test_moderation_by_a_reader_is_refused(comment, other_user):
+    for call in (
+        lambda: services.remove_comment(
+            comment=comment, moderator=other_user, reason="x"
+        ),
+        lambda: services.approve_comment(comment=comment, moderator=other_user),
+        lambda: services.mark_comment_spam(comment=comment, moderator=other_user),
+        lambda: services.restore_comment(comment=comment, moderator=other_user),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PUBLISHED
+
+
+def test_moderation_walks_through_its_states(article, moderator):
+    comment = CommentFactory(article=article, status=Comment.Status.PENDING)
+    services.approve_comment(comment=comment, moderator=moderator)
+    assert Comment.objects.get(pk=comment.pk).status == "published"
+    services.mark_comment_spam(comment=comment, moderator=moderator)
+    assert Comment.objects.get(pk=comment.pk).status == "spam"
+    services.restore_comment(comment=comment, moderator=moderator)
+    assert Comment.objects.get(pk=comment.pk).status == "published"
+
+
+def test_impossible_transitions_say_why(comment, moderator):
+    with pytest.raises(ValidationError) as error:
+        services.approve_comment(comment=comment, moderator=moderator)
+    assert "published cannot become published" in str(error.value)
+    with pytest.raises(ValidationError):
+        services.restore_comment(comment=comment, moderator=moderator)
+
+
+def test_moderating_never_writes_stale_tree_columns(comment, moderator):
+    stale = Comment.objects.get(pk=comment.pk)
+    CommentFactory(parent=comment)
+    services.remove_comment(comment=stale, moderator=moderator, reason="Rude")
+    assert services.find_tree_problems() == []
+
+
+def test_tree_problems_are_found_and_repaired(article):
+    root = CommentFactory(article=article)
+    reply = CommentFactory(parent=root)
+    CommentFactory(parent=reply)
+    other = CommentFactory(article=article)
+    Comment.objects.filter(pk=reply.pk).update(rght=99)
+    Comment.objects.filter(pk=other.pk).update(tree_id=root.tree_id)
+    problems = services.find_tree_problems()
+    messages = " | ".join(problem.message for problem in problems)
+    assert "lft/rght/level wrong" in messages
+    assert "2 top-level comments" in messages
+    services.repair_comment_trees()
+    assert services.find_tree_problems() == []
+    assert Comment.objects.get(pk=reply.pk).rght == 5
+
+
+def test_a_wrong_numbering_alone_is_repaired_without_renumbering_trees(article):
+    first = CommentFactory(article=article)
+    second = CommentFactory(article=article)
+    CommentFactory(parent=second)
+    Comment.objects.filter(pk=second.pk).update(lft=7)
+    [problem] = services.find_tree_problems()
+    assert problem.tree_id == second.tree_id and not problem.needs_full_rebuild
+    services.repair_comment_trees()
+    assert services.find_tree_problems() == []
+    assert Comment.objects.get(pk=first.pk).tree_id == first.tree_id
+    assert Comment.objects.get(pk=second.pk).tree_id == second.tree_id
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_tree_writes_take_advisory_locks_on_postgresql(comment, user):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    with transaction.atomic():
+        services.post_comment(
+            article=comment.article, body="reply", parent=comment, author=user
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT classid, objid, mode FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid = %s ORDER BY classid",
+                [pid],
+            )
+            locks = cursor.fetchall()
+    assert (services.LOCK_STRUCTURE, 0, "ShareLock") in locks
+    assert (services.LOCK_TREE, comment.tree_id, "ExclusiveLock") in locks
+    assert not any(classid == services.LOCK_NEW_ROOT for classid, _, _ in locks)
+
+
+def test_a_repair_of_a_healthy_forum_changes_nothing(article):
+    UserFactory()
+    root = CommentFactory(article=article)
+    CommentFactory(parent=root)
+    assert services.repair_comment_trees() == []
