@@ -5,6 +5,7 @@ import re
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 # A short line without closing punctuation, between paragraphs, is a
 # subheading in the sources we import ("After the elimination of ... join").
@@ -45,6 +46,11 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    @cached_property
+    def comments_url(self):
+        """Prefix of every comment URL of this article, reversed once a page."""
+        return reverse("forum:comment_create", kwargs={"slug": self.slug})
 
     def blocks(self):
         """The body as (kind, text) pairs, kind "p" or "h2"; templates escape."""

@@ -20,8 +20,12 @@ LINK_REL = "nofollow ugc"
 
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 BLOCKQUOTE_TAG = re.compile(r"(</?blockquote>)")
-# html5lib would read these as comments or doctypes and drop them silently.
-MARKUP_DECLARATION = re.compile(r"<(?=[!?])")
+# Everything from a "<" up to the next ">" (kept) or the next "<" (not kept).
+ANGLE = re.compile(r"<[^<>]*>?")
+TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)((?:\s[^<>]*)?)/?>$")
+ATTRIBUTE = re.compile(
+    r"""\s*([^\s=/>"']+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
+)
 
 
 def _set_rel(attrs, new=False):
@@ -69,6 +73,53 @@ def _blocks(html):
     return "\n".join(out)
 
 
+def _readable_attributes(tag, attributes):
+    """True if every attribute parses and is allowed on ``tag``."""
+    allowed = ALLOWED_ATTRIBUTES.get(tag, set())
+    position = 0
+    while position < len(attributes.rstrip()):
+        match = ATTRIBUTE.match(attributes, position)
+        if not match or match.group(1).lower() not in allowed:
+            return False
+        position = match.end()
+    return True
+
+
+def _escape_unreadable_markup(text):
+    """Escape every "<" that html5lib would swallow rather than show.
+
+    That is: a tag never finished with ">", a comment, doctype or processing
+    instruction, a tag carrying attributes we would strip, and an end tag that
+    closes nothing. What remains is allowed markup, well-formed enough for
+    bleach to keep, or text that bleach escapes anyway.
+    """
+    out = []
+    position = 0
+    open_tags = []
+    for match in ANGLE.finditer(text):
+        token = match.group()
+        out.append(text[position : match.start()])
+        position = match.end()
+        tag = TAG.match(token)
+        readable = False
+        if tag:
+            closing, name, attributes = tag.group(1), tag.group(2).lower(), tag.group(3)
+            if closing:
+                readable = name in open_tags and not attributes.strip()
+                if readable:
+                    del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name) :]
+            elif name in ALLOWED_TAGS and _readable_attributes(name, attributes):
+                readable = True
+                open_tags.append(name)
+        elif not token.endswith(">") or token[1:2] in ("!", "?", "/"):
+            readable = False
+        else:
+            readable = not token[1:2].isalpha()
+        out.append(token if readable else "&lt;" + token[1:])
+    out.append(text[position:])
+    return "".join(out)
+
+
 def render_comment(text):
     """Turn what a reader typed into safe HTML.
 
@@ -77,7 +128,7 @@ def render_comment(text):
     nh3 (ammonia, maintained) is a second gate with the same allowlist.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = MARKUP_DECLARATION.sub("&lt;", text)
+    text = _escape_unreadable_markup(text)
     html = _linker.linkify(_sanitise(text))
     html = _blocks(html)
     return nh3.clean(
