@@ -136,15 +136,19 @@ class ImportResult:
         else:
             parts.append(f"kept {name}")
         parts.append(
-            f"added {self.comments_added} comments, kept {self.comments_unchanged}"
+            f"added {_count(self.comments_added)}, kept {self.comments_unchanged}"
         )
         if self.comments_not_in_source:
             parts.append(
-                f"left {self.comments_not_in_source} comments that are no longer "
+                f"left {_count(self.comments_not_in_source)} that are no longer "
                 "in the source"
             )
         text = "; ".join(parts)
         return prefix + (text if self.dry_run else text[0].upper() + text[1:]) + "."
+
+
+def _count(number):
+    return f"{number} comment" if number == 1 else f"{number} comments"
 
 
 def decode_source(raw):

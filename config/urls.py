@@ -7,6 +7,8 @@ from forum import views as forum_views
 
 admin.site.site_header = "Forum moderation"
 admin.site.site_title = "Forum moderation"
+# The comment list needs the width more than the sidebar does.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

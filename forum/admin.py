@@ -36,7 +36,8 @@ def _apply(modeladmin, request, queryset, *, verb, call):
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, f"{done} comments {verb}.", messages.SUCCESS)
+        noun = "comment" if done == 1 else "comments"
+        modeladmin.message_user(request, f"{done} {noun} {verb}.", messages.SUCCESS)
     if refused:
         modeladmin.message_user(
             request,

@@ -7,8 +7,17 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import MaxLengthValidator
 
 
+class CommentField(forms.CharField):
+    def to_python(self, value):
+        # Browsers send a line break as CRLF but count it as one character
+        # against maxlength; count it as the service stores it, so the limit
+        # means the same in the browser, here and in forum/services.py.
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class CommentForm(forms.Form):
-    body = forms.CharField(
+    body = CommentField(
         label="Your comment",
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Plain text; blank lines make paragraphs. Links are made for "

@@ -11,6 +11,9 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+# Recorded as the moderation reason when authors delete their own comment.
+AUTHOR_DELETED_REASON = "Deleted by its author."
+
 
 class CommentQuerySet(TreeQuerySet):
     def for_article(self, article):
@@ -126,9 +129,10 @@ class Comment(MPTTModel):
     @property
     def is_deleted_by_author(self):
         return (
-            self.is_hidden
+            self.status == self.Status.REMOVED
             and self.author_id is not None
-            and (self.moderated_by_id == self.author_id)
+            and self.moderated_by_id == self.author_id
+            and self.moderation_reason == AUTHOR_DELETED_REASON
         )
 
     def excerpt(self, length=80):

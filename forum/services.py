@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .markup import render_comment
-from .models import Comment
+from .models import AUTHOR_DELETED_REASON, Comment
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ LOCK_NEW_ROOT = 0x464F0002
 LOCK_TREE = 0x464F0003
 
 MODERATE_PERMISSION = "forum.moderate_comment"
-AUTHOR_DELETED_REASON = "Deleted by its author."
 EDIT_DENIED = (
     "You can edit your own comment only for a short while after posting it "
     f"({settings.FORUM_EDIT_WINDOW_MINUTES} minutes)."
@@ -283,7 +282,12 @@ def mark_comment_spam(*, comment, moderator, reason="Spam"):
 
 
 def restore_comment(*, comment, moderator):
-    """Bring a removed or spam comment back."""
+    """Bring a removed or spam comment back; not one its author deleted."""
+    if comment.is_deleted_by_author:
+        raise ValidationError(
+            "Its author deleted this comment; only the author's choice can bring "
+            "it back."
+        )
     return _moderate(
         comment=comment,
         moderator=moderator,

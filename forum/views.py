@@ -102,6 +102,7 @@ def _posted_message(request, comment):
 def comment_detail(request, slug, pk):
     article, comment = _comment(slug, pk)
     subtree = comment.get_descendants(include_self=True).select_related("author")
+    [comment] = prepare_thread([comment], request.user)
     context = {
         "article": article,
         "comment": comment,
@@ -114,6 +115,9 @@ def comment_detail(request, slug, pk):
 @login_required
 def comment_edit(request, slug, pk):
     article, comment = _comment(slug, pk)
+    # Before the form: whoever may not edit gets 403, whatever they sent.
+    if not comment.is_editable_by(request.user):
+        raise PermissionDenied(services.EDIT_DENIED)
     if request.method == "POST":
         form = CommentForm(request.POST)
         if form.is_valid():
@@ -128,8 +132,6 @@ def comment_edit(request, slug, pk):
                 return _in_thread(comment)
         status = 400
     else:
-        if not comment.is_editable_by(request.user):
-            raise PermissionDenied(services.EDIT_DENIED)
         form = CommentForm(initial={"body": comment.body})
         status = 200
     context = {"article": article, "comment": comment, "form": form}

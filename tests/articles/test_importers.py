@@ -183,7 +183,7 @@ def test_reimport_keeps_moderation_and_adds_only_new_comments(tmp_path, moderato
     out = StringIO()
     call_command("import_article", str(source), stdout=out)
     assert "Updated body" in out.getvalue()
-    assert "added 1 comments, kept 1" in out.getvalue()
+    assert "added 1 comment, kept 1" in out.getvalue()
     first.refresh_from_db()
     assert first.status == Comment.Status.REMOVED
     assert Article.objects.get().body == "The body, corrected."

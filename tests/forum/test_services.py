@@ -265,3 +265,20 @@ def test_a_repair_of_a_healthy_forum_changes_nothing(article):
     root = CommentFactory(article=article)
     CommentFactory(parent=root)
     assert services.repair_comment_trees() == []
+
+
+def test_a_comment_its_author_deleted_cannot_be_restored(comment, moderator):
+    CommentFactory(parent=comment)
+    services.delete_comment(comment=comment, user=comment.author)
+    with pytest.raises(ValidationError, match="Its author deleted"):
+        services.restore_comment(comment=comment, moderator=moderator)
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.REMOVED
+
+
+def test_a_moderator_removing_their_own_comment_is_a_removal_not_a_deletion(
+    article, moderator
+):
+    own = CommentFactory(article=article, author=moderator)
+    services.remove_comment(comment=own, moderator=moderator, reason="Off topic")
+    own.refresh_from_db()
+    assert not own.is_deleted_by_author

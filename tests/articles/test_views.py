@@ -1,0 +1,125 @@
+"""The article list and the article page (articles/views.py)."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from forum import services
+from forum.models import Comment
+from tests.factories import ArticleFactory, CommentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _detail_url(slug):
+    return reverse("articles:article_detail", kwargs={"slug": slug})
+
+
+def test_article_list_shows_published_articles_newest_first_in_one_query(
+    client, django_assert_num_queries, moderator
+):
+    now = timezone.now()
+    oldest = ArticleFactory(title="The oldest one", published_at=now - timedelta(3))
+    newest = ArticleFactory(title="The newest one", published_at=now - timedelta(1))
+    middle = ArticleFactory(title="The middle one", published_at=now - timedelta(2))
+    ArticleFactory(title="A draft nobody sees", published_at=None)
+    ArticleFactory(title="Scheduled for later", published_at=now + timedelta(1))
+    for _ in range(3):
+        CommentFactory(article=newest)
+    hidden = CommentFactory(article=newest)
+    services.remove_comment(comment=hidden, moderator=moderator, reason="Rude")
+    CommentFactory(article=middle, status=Comment.Status.PENDING)
+    CommentFactory(article=oldest)
+
+    with django_assert_num_queries(1):
+        response = client.get(reverse("articles:article_list"))
+
+    assert response.status_code == 200
+    listed = list(response.context["articles"])
+    assert listed == [newest, middle, oldest]
+    assert [a.comment_count for a in listed] == [3, 0, 1]
+    content = response.content.decode()
+    assert "3 comments" in content
+    assert "0 comments" in content
+    assert "1 comment<" in content
+    assert "A draft nobody sees" not in content
+    assert "Scheduled for later" not in content
+
+
+def test_article_list_says_so_when_there_are_no_articles(client):
+    response = client.get(reverse("articles:article_list"))
+
+    assert response.status_code == 200
+    assert "No articles yet." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "published_at",
+    [None, timezone.now() + timedelta(days=365)],
+    ids=["draft", "scheduled"],
+)
+def test_article_page_is_404_for_an_unpublished_article(client, published_at):
+    article = ArticleFactory(published_at=published_at)
+
+    response = client.get(_detail_url(article.slug))
+
+    assert response.status_code == 404
+
+
+def test_article_page_is_404_for_an_unknown_slug(client):
+    response = client.get(_detail_url("no-such-article"))
+
+    assert response.status_code == 404
+
+
+def test_article_page_renders_lead_paragraphs_and_subheadings(client):
+    article = ArticleFactory(
+        title="On reading slowly",
+        lead="Why we picked this essay.",
+        lead_author="The editors",
+        body=(
+            "The first paragraph ends here.\n"
+            "\n"
+            "A second paragraph, also a sentence!\n"
+            "After the first reading\n"
+            "Then a paragraph below the subheading."
+        ),
+    )
+
+    response = client.get(_detail_url(article.slug))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert '<h1 class="article__title">On reading slowly</h1>' in content
+    assert "The editors:" in content
+    assert "Why we picked this essay." in content
+    assert "<p>The first paragraph ends here.</p>" in content
+    assert "<p>A second paragraph, also a sentence!</p>" in content
+    assert "<h2>After the first reading</h2>" in content
+    assert "<p>Then a paragraph below the subheading.</p>" in content
+
+
+def test_article_page_escapes_the_article_text(client):
+    article = ArticleFactory(body="Opening line.\n<script>alert(1)</script> it said.")
+
+    content = client.get(_detail_url(article.slug)).content.decode()
+
+    assert "<script>alert(1)</script>" not in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; it said." in content
+
+
+def test_article_page_counts_only_published_comments(client, article, moderator):
+    CommentFactory(article=article)
+    CommentFactory(article=article)
+    removed = CommentFactory(article=article)
+    services.remove_comment(comment=removed, moderator=moderator, reason="Spam")
+    CommentFactory(article=article, status=Comment.Status.PENDING)
+
+    response = client.get(_detail_url(article.slug))
+
+    assert response.context["comment_count"] == 2
+    assert '<h2 id="comments-title" class="discussion__title">2 comments</h2>' in (
+        response.content.decode()
+    )
