@@ -320,6 +320,18 @@ def _unique_slug(base, source_key):
     return slug
 
 
+def _save_article(article):
+    try:
+        article.full_clean()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}"
+            for field, messages in error.message_dict.items()
+        )
+        raise SourceError(f"The article cannot be saved: {problems}") from None
+    article.save()
+
+
 def import_article(
     parsed, *, source_key, title="", slug="", source_url="", dry_run=False
 ):
@@ -346,8 +358,7 @@ def import_article(
             article = Article(
                 source_key=source_key, published_at=timezone.now(), **wanted
             )
-            article.full_clean()
-            article.save()
+            _save_article(article)
             result.article, result.created = article, True
         else:
             if title:
@@ -362,8 +373,7 @@ def import_article(
             if result.changed_fields:
                 for name in result.changed_fields:
                     setattr(article, name, wanted[name])
-                article.full_clean()
-                article.save()
+                _save_article(article)
         existing = {
             comment.source_key: comment
             for comment in Comment.objects.filter(article=article).exclude(

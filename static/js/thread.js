@@ -16,6 +16,7 @@
     }
     var form = template.cloneNode(true);
     form.classList.add("comment-form--inline");
+    form.removeAttribute("id");
     form.action = link.href;
     form.querySelectorAll(".form-errors").forEach(function (node) { node.remove(); });
     var legend = form.querySelector("legend");

@@ -1,6 +1,7 @@
 """articles/importers.py and the commands over it: the seed, any text in its
 shape, and input that must be refused whole."""
 
+import random
 import re
 from html.parser import HTMLParser
 from io import StringIO
@@ -270,3 +271,41 @@ def test_decode_source_rejects_what_is_not_text():
     with pytest.raises(SourceError):
         decode_source(b"\x00\x01\x02")
     assert decode_source("\ufeffA\r\nB".encode()) == "A\nB"
+
+
+@pytest.mark.django_db
+def test_an_article_field_the_forum_refuses_is_a_clear_error(tmp_path):
+    source = tmp_path / "story.txt"
+    source.write_text("Body.\n\nA comment.\n", "utf-8")
+    with pytest.raises(CommandError, match="source_url: Enter a valid URL"):
+        call_command(
+            "import_article", str(source), source_url="not a url", stdout=StringIO()
+        )
+    with pytest.raises(CommandError, match="title: Ensure this value has at most"):
+        call_command("import_article", str(source), title="x" * 201, stdout=StringIO())
+    assert not Article.objects.exists() and not Comment.objects.exists()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_arrangement_of_comment_lines_loses_and_doubles_nothing(seed):
+    """Shuffled seed comment lines, with blank lines thrown in: every line still
+    lands in exactly one comment, with its text intact."""
+    rng = random.Random(seed)
+    lines = SEED_LINES[12:46]
+    rng.shuffle(lines)
+    for _ in range(rng.randrange(6)):
+        lines.insert(rng.randrange(len(lines) + 1), "")
+    text = "\n".join(SEED_LINES[:11] + lines) + "\n"
+    parsed = parse_article_text(text)
+    # The article part is lines 1-11, so lines[i] is line 12 + i of the text.
+    comment_lines = [12 + i for i, line in enumerate(lines) if line.strip()]
+    covered = sorted(line for c in parsed.comments for line in c.lines)
+    assert covered == comment_lines
+    for comment in parsed.comments:
+        assert comment.parent_index is None or comment.parent_index < len(
+            parsed.comments
+        )
+        shown = _squash(comment.body.replace("<strong>", "").replace("</strong>", ""))
+        for number in comment.lines:
+            line = _squash(lines[number - 12]).removeprefix("<blockquote")
+            assert line in shown, f"seed {seed}, line {number}"

@@ -426,7 +426,7 @@ def test_reply_page_shows_the_comment_and_a_form(client, comment, user):
     assert response.status_code == 200
     content = _text(response)
     assert comment.body in content
-    assert f'action="{_url("comment_reply", comment)}"' in content
+    assert f'action="{_url("comment_reply", comment)}#comment-form"' in content
     assert '<textarea name="body"' in content
 
 

@@ -5,7 +5,6 @@ the article and adds only comments it has not seen, so it is safe to repeat.
 The text shape and the comment rules are in articles/importers.py.
 """
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.importers import SourceError, import_article_file
@@ -36,12 +35,6 @@ class Command(BaseCommand):
                 source_url=options["source_url"],
                 dry_run=options["dry_run"],
             )
-        except (SourceError, ValidationError) as error:
-            raise CommandError(f"{options['path']}: {_message(error)}") from None
+        except SourceError as error:
+            raise CommandError(f"{options['path']}: {error}") from None
         self.stdout.write(result.summary())
-
-
-def _message(error):
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)
-    return str(error)
