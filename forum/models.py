@@ -95,6 +95,8 @@ class Comment(MPTTModel):
                 fields=["article", "source_key"],
                 condition=~models.Q(source_key=""),
                 name="forum_comment_unique_source_key_per_article",
+                violation_error_message="This article already has a comment with "
+                "this source key.",
             )
         ]
         indexes = [

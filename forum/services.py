@@ -170,7 +170,10 @@ def post_comment(
                     {"parent": "This comment is not open for replies."}
                 )
         comment.parent = parent
-        comment.full_clean(exclude=[*TREE_FIELDS, "parent"])
+        # The only constraint is on source keys; a reader's comment has none.
+        comment.full_clean(
+            exclude=[*TREE_FIELDS, "parent"], validate_constraints=bool(source_key)
+        )
         comment.save()
     logger.debug("comment %s posted on article %s", comment.pk, article.pk)
     return comment

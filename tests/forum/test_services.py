@@ -282,3 +282,15 @@ def test_a_moderator_removing_their_own_comment_is_a_removal_not_a_deletion(
     services.remove_comment(comment=own, moderator=moderator, reason="Off topic")
     own.refresh_from_db()
     assert not own.is_deleted_by_author
+
+
+def test_a_source_key_is_unique_per_article(article):
+    services.post_comment(article=article, body="one", source_key="wp:1")
+    with pytest.raises(
+        ValidationError, match="already has a comment with this source key"
+    ):
+        services.post_comment(article=article, body="two", source_key="wp:1")
+    other = ArticleFactory()
+    assert services.post_comment(article=other, body="two", source_key="wp:1").pk
+    assert services.post_comment(article=article, body="no key").pk
+    assert services.post_comment(article=article, body="no key either").pk
