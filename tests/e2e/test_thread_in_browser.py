@@ -107,7 +107,7 @@ def test_reader_without_javascript_replies_on_the_reply_page(
     )
     page.screenshot(path=artifacts / "04-reply-page-without-javascript.png")
     page.get_by_label("Your comment").fill(text)
-    page.get_by_role("button", name="Post comment").click()
+    page.get_by_role("button", name="Post reply").click()
 
     reply = _new_comment_from_url(page, body=text)
     assert reply.parent_id == parent.pk
