@@ -23,6 +23,7 @@ so a stale in-memory instance can never write old lft/rght values back.
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,6 +46,7 @@ EDIT_DENIED = (
     f"({settings.FORUM_EDIT_WINDOW_MINUTES} minutes)."
 )
 DELETE_DENIED = "You can only delete your own comments that are still shown."
+DUPLICATE_WINDOW = timedelta(minutes=2)
 # The mptt bookkeeping columns, filled in by mptt when the row is inserted.
 TREE_FIELDS = ["lft", "rght", "tree_id", "level"]
 
@@ -135,7 +137,10 @@ def post_comment(
     """Post a comment on ``article``, as a reply to ``parent`` if given.
 
     Raises ValidationError when the text is empty or too long, or when the parent
-    belongs to another article, is gone, or does not accept replies.
+    belongs to another article, is gone, or does not accept replies. The same
+    author posting the same text in the same place again within
+    DUPLICATE_WINDOW (a double click, a resent form) gets the first comment back
+    and nothing is written.
     """
     body = _clean_body(body)
     if status is None:
@@ -169,6 +174,21 @@ def post_comment(
                 raise ValidationError(
                     {"parent": "This comment is not open for replies."}
                 )
+        if author is not None:
+            # Checked under the tree's lock, so two resent forms cannot both pass.
+            duplicate = (
+                Comment.objects.filter(
+                    article=article,
+                    parent=parent,
+                    author=author,
+                    body=body,
+                    created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+                )
+                .order_by("-pk")
+                .first()
+            )
+            if duplicate is not None:
+                return duplicate
         comment.parent = parent
         # The only constraint is on source keys; a reader's comment has none.
         comment.full_clean(

@@ -55,9 +55,9 @@ def test_simultaneous_replies_and_new_threads_keep_every_tree_valid():
     articles = [ArticleFactory() for _ in range(3)]
     author = UserFactory()
     seeds = [
-        services.post_comment(article=article, body="Seed thread", author=author)
+        services.post_comment(article=article, body=f"Seed thread {n}", author=author)
         for article in articles
-        for _ in range(2)
+        for n in range(2)
     ]
     posted = defaultdict(list)
 
@@ -119,10 +119,13 @@ def test_simultaneous_deletes_and_replies_in_one_tree_keep_it_valid():
     }
 
     def work(index):
-        for leaf in leaves[index]:
+        for n, leaf in enumerate(leaves[index]):
             services.delete_comment(comment=leaf, user=authors[index])
             services.post_comment(
-                article=article, parent=root, body=f"new {index}", author=authors[index]
+                article=article,
+                parent=root,
+                body=f"new {index}-{n}",
+                author=authors[index],
             )
 
     _run_writers(work)
@@ -131,3 +134,22 @@ def test_simultaneous_deletes_and_replies_in_one_tree_keep_it_valid():
     assert services.find_tree_problems() == []
     root.refresh_from_db()
     assert root.get_descendant_count() == WRITERS * 5
+
+
+def test_the_same_form_sent_eight_times_at_once_makes_one_comment():
+    article = ArticleFactory()
+    author = UserFactory()
+    root = services.post_comment(article=article, body="Root", author=author)
+    returned = []
+
+    def work(index):
+        returned.append(
+            services.post_comment(
+                article=article, parent=root, body="Double click", author=author
+            ).pk
+        )
+
+    _run_writers(work)
+
+    assert Comment.objects.filter(parent=root).count() == 1
+    assert len(set(returned)) == 1

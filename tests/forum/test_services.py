@@ -294,3 +294,30 @@ def test_a_source_key_is_unique_per_article(article):
     assert services.post_comment(article=other, body="two", source_key="wp:1").pk
     assert services.post_comment(article=article, body="no key").pk
     assert services.post_comment(article=article, body="no key either").pk
+
+
+def test_posting_the_same_text_twice_in_a_row_keeps_one_comment(comment, user):
+    first = services.post_comment(
+        article=comment.article, body="Me too", parent=comment, author=user
+    )
+    again = services.post_comment(
+        article=comment.article, body="Me too", parent=comment, author=user
+    )
+    assert again.pk == first.pk
+    assert Comment.objects.filter(parent=comment).count() == 1
+    elsewhere = services.post_comment(
+        article=comment.article, body="Me too", author=user
+    )
+    assert elsewhere.pk != first.pk
+
+
+def test_the_same_text_is_a_new_comment_once_the_duplicate_window_has_passed(
+    article, user
+):
+    first = services.post_comment(article=article, body="Bump", author=user)
+    Comment.objects.filter(pk=first.pk).update(
+        created_at=first.created_at - services.DUPLICATE_WINDOW
+    )
+    assert services.post_comment(article=article, body="Bump", author=user).pk != (
+        first.pk
+    )
