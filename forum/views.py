@@ -20,7 +20,7 @@ from .forms import CommentForm, RemoveCommentForm, SignupForm
 from .models import Comment
 from .thread import prepare_thread
 
-MODERATE = "forum.moderate_comment"
+MODERATE = services.MODERATE_PERMISSION
 
 
 def _article(slug):
