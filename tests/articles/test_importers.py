@@ -1,4 +1,4 @@
-"""articles/importers.py and the commands over it: the seed, any text in its
+"""articles/importers/ and the commands over it: the seed, any text in its
 shape, and input that must be refused whole."""
 
 import random

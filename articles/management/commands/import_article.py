@@ -2,7 +2,7 @@
 
 Editors load new articles with it; running it again on the same source updates
 the article and adds only comments it has not seen, so it is safe to repeat.
-The text shape and the comment rules are in articles/importers.py.
+The text shape and the comment rules are in articles/importers/plaintext.py.
 """
 
 from django.core.management.base import BaseCommand, CommandError
