@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -103,6 +104,9 @@ def comment_detail(request, slug, pk):
     article, comment = _comment(slug, pk)
     subtree = comment.get_descendants(include_self=True).select_related("author")
     [comment] = prepare_thread([comment], request.user)
+    if comment.viewer_is_omitted:
+        # A pending comment with no replies does not exist for other readers.
+        raise Http404("No such comment.")
     context = {
         "article": article,
         "comment": comment,

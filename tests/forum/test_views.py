@@ -1022,3 +1022,15 @@ def test_login_with_a_wrong_password_fails(client, user):
     assert response.status_code == 200
     assert "Please enter a correct username and password." in _text(response)
     assert SESSION_KEY not in client.session
+
+
+def test_a_pending_comment_without_replies_has_no_page_for_other_readers(
+    client, article, user, other_user
+):
+    pending = CommentFactory(article=article, author=user, status="pending")
+    url = _url("comment_detail", pending)
+    assert client.get(url).status_code == 404
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
+    client.force_login(user)
+    assert client.get(url).status_code == 200
