@@ -17,6 +17,7 @@ import random
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -103,6 +104,7 @@ def main():
     args = parser.parse_args()
 
     # Measure the views, not a missing `collectstatic` manifest.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
     storages = {
         **settings.STORAGES,
         "staticfiles": {
