@@ -16,9 +16,6 @@ AUTHOR_DELETED_REASON = "Deleted by its author."
 
 
 class CommentQuerySet(TreeQuerySet):
-    def for_article(self, article):
-        return self.filter(article=article)
-
     def thread(self, article):
         """Every comment of an article, hidden ones included, in display order.
 
@@ -26,16 +23,10 @@ class CommentQuerySet(TreeQuerySet):
         them keep their place in the tree.
         """
         return (
-            self.for_article(article)
+            self.filter(article=article)
             .select_related("author")
             .order_by("tree_id", "lft")
         )
-
-    def published(self):
-        return self.filter(status=Comment.Status.PUBLISHED)
-
-    def awaiting_moderation(self):
-        return self.filter(status=Comment.Status.PENDING)
 
 
 CommentManager = TreeManager.from_queryset(CommentQuerySet)

@@ -103,14 +103,15 @@ def _posted_message(request, comment):
 def comment_detail(request, slug, pk):
     article, comment = _comment(slug, pk)
     subtree = comment.get_descendants(include_self=True).select_related("author")
-    [comment] = prepare_thread([comment], request.user)
+    comments = prepare_thread(subtree, request.user)
+    comment = comments[0]
     if comment.viewer_is_omitted:
         # A pending comment with no replies does not exist for other readers.
         raise Http404("No such comment.")
     context = {
         "article": article,
         "comment": comment,
-        "comments": prepare_thread(subtree, request.user),
+        "comments": comments,
         "parent_id": comment.parent_id,
     }
     return render(request, "forum/comment_detail.html", context)

@@ -195,14 +195,6 @@ def test_thread_holds_every_comment_of_the_article_in_tree_order(article, modera
     ]
 
 
-def test_published_and_awaiting_moderation_split_by_status(article):
-    published = CommentFactory(article=article)
-    pending = CommentFactory(article=article, status=Comment.Status.PENDING)
-
-    assert list(Comment.objects.published()) == [published]
-    assert list(Comment.objects.awaiting_moderation()) == [pending]
-
-
 # Article.blocks
 
 
