@@ -1,13 +1,16 @@
-"""Article pages: the list, and one article with its whole thread."""
+"""Article pages: the list, and one article with a page of its thread."""
 
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 
 from forum.forms import CommentForm
 from forum.models import Comment
-from forum.thread import prepare_thread
+from forum.thread import DEFAULT_SORT, SORTS, NotOnPage, thread_page
 
 from .models import Article
+
+SORT_SESSION_KEY = "thread_sort"
 
 
 def article_list(request):
@@ -24,13 +27,48 @@ def article_detail(request, slug):
     return render_article(request, article)
 
 
+def _sort(request):
+    """?sort= when given (and remembered for the session), else the remembered
+    one, else the default."""
+    asked = request.GET.get("sort")
+    if asked in SORTS:
+        if request.session.get(SORT_SESSION_KEY, DEFAULT_SORT) != asked:
+            request.session[SORT_SESSION_KEY] = asked
+        return asked
+    return request.session.get(SORT_SESSION_KEY, DEFAULT_SORT)
+
+
+def _int_param(request, name):
+    value = request.GET.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404(f"{name} must be a number.") from None
+
+
 def render_article(request, article, *, form=None, status=200):
-    """The article page; forum views re-render it with a bound, invalid form."""
-    comments = prepare_thread(Comment.objects.thread(article), request.user)
+    """The article with one page of its thread: ?page=N, or ?comment=ID for the
+    page that holds that comment."""
+    comment_id = _int_param(request, "comment")
+    try:
+        thread = thread_page(
+            article=article,
+            user=request.user,
+            sort=_sort(request),
+            page=_int_param(request, "page") or 1,
+            comment_id=comment_id,
+        )
+    except Comment.DoesNotExist:
+        raise Http404("No such comment in this thread.") from None
+    except NotOnPage:
+        return redirect("forum:comment_detail", slug=article.slug, pk=comment_id)
+    except ValueError:
+        raise Http404("No such page.") from None
     context = {
         "article": article,
-        "comments": comments,
-        "comment_count": sum(c.status == Comment.Status.PUBLISHED for c in comments),
+        "thread": thread,
         "form": form or CommentForm(),
     }
     return render(request, "articles/article_detail.html", context, status=status)

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages compress about 6:1. GZipMiddleware masks the length of compressed
+    # responses (Django's BREACH mitigation) and skips what WhiteNoise serves.
+    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +99,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# Thread skeletons (forum/thread.py) live here. Local memory suits one process;
+# several app processes share Redis, so a change seen by one is seen by all.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "forum"),
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -145,6 +166,15 @@ FORUM_COMMENT_MAX_LENGTH = int(os.environ.get("FORUM_COMMENT_MAX_LENGTH", "10000
 FORUM_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUM_EDIT_WINDOW_MINUTES", "15"))
 # When on, comments by readers without forum.moderate_comment wait for approval.
 FORUM_PREMODERATION = env_bool("FORUM_PREMODERATION")
+
+# Big threads: a page shows this many top-level comments with their replies...
+FORUM_TOP_LEVEL_PAGE_SIZE = int(os.environ.get("FORUM_TOP_LEVEL_PAGE_SIZE", "50"))
+# ...but no more comments than this, so one huge subtree cannot make a huge page.
+FORUM_PAGE_COMMENT_CAP = int(os.environ.get("FORUM_PAGE_COMMENT_CAP", "500"))
+# Levels shown below the top; deeper replies are behind "continue this thread".
+FORUM_MAX_DEPTH_SHOWN = int(os.environ.get("FORUM_MAX_DEPTH_SHOWN", "8"))
+# Replies shown under one comment before "show N more replies".
+FORUM_REPLIES_SHOWN = int(os.environ.get("FORUM_REPLIES_SHOWN", "20"))
 
 LOGGING = {
     "version": 1,

@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class ForumConfig(AppConfig):
     name = "forum"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the signal receivers)

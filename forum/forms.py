@@ -4,14 +4,13 @@ database live in forum/services.py."""
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
-from django.core.validators import MaxLengthValidator
 
 
 class CommentField(forms.CharField):
     def to_python(self, value):
-        # Browsers send a line break as CRLF but count it as one character
-        # against maxlength; count it as the service stores it, so the limit
-        # means the same in the browser, here and in forum/services.py.
+        # Browsers send a line break as CRLF but count it as one character;
+        # count it as the service stores it, so a length means the same in the
+        # browser's counter (static/js/comment_form.js) and in forum/services.py.
         value = super().to_python(value)
         return value.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -28,11 +27,12 @@ class CommentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limit = settings.FORUM_COMMENT_MAX_LENGTH
-        field = self.fields["body"]
-        field.max_length = limit
-        field.validators.append(MaxLengthValidator(limit))
-        field.widget.attrs["maxlength"] = limit
+        # No maxlength: a browser silently cuts a long paste at it. The counter
+        # script reads the limit from here; forum/services.py refuses a longer
+        # text with a message that says by how much, and the text stays typed.
+        self.fields["body"].widget.attrs["data-max-length"] = (
+            settings.FORUM_COMMENT_MAX_LENGTH
+        )
 
 
 class RemoveCommentForm(forms.Form):

@@ -4,7 +4,7 @@ locked on its own (see forum/services.py)."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
 from mptt.managers import TreeManager
@@ -76,6 +76,18 @@ class Comment(MPTTModel):
         blank=True,
         help_text="Identity in the imported source, so re-imports recognise it.",
     )
+    # What a page shows of this comment, rendered once by forum/fragments.py
+    # whenever something that shows changes (forum/services.py), so a page
+    # assembles stored strings instead of rendering a template per comment.
+    fragment = models.TextField(
+        blank=True, editable=False, help_text="HTML any reader sees."
+    )
+    fragment_private = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="HTML its author and moderators see, when it differs.",
+    )
+    fragment_version = models.CharField(max_length=16, blank=True, editable=False)
 
     objects = CommentManager()
 
@@ -93,7 +105,13 @@ class Comment(MPTTModel):
         indexes = [
             models.Index(
                 fields=["article", "tree_id", "lft"], name="forum_comment_thread_idx"
-            )
+            ),
+            # mptt opens a gap for a reply with UPDATE ... WHERE tree_id = %s AND
+            # (lft > %s OR rght > %s); with (tree_id, lft) alone PostgreSQL reads
+            # every row of the tree, with both it ORs two index ranges.
+            models.Index(
+                fields=["tree_id", "rght"], name="forum_comment_tree_rght_idx"
+            ),
         ]
 
     def __str__(self):
@@ -104,6 +122,10 @@ class Comment(MPTTModel):
             "forum:comment_detail",
             kwargs={"slug": self.article.slug, "pk": self.pk},
         )
+
+    def get_thread_url(self):
+        """The article page that holds this comment, scrolled to it."""
+        return f"{self.article.get_absolute_url()}?comment={self.pk}#{self.anchor}"
 
     @property
     def anchor(self):
@@ -118,6 +140,12 @@ class Comment(MPTTModel):
     @property
     def is_hidden(self):
         return self.status in (self.Status.REMOVED, self.Status.SPAM)
+
+    @property
+    def moderation_state(self):
+        """The status, with an author's own deletion told apart from removal:
+        the two allow different moderator actions (see forum/transitions.py)."""
+        return "deleted" if self.is_deleted_by_author else self.status
 
     @property
     def is_deleted_by_author(self):
@@ -151,3 +179,48 @@ class Comment(MPTTModel):
         if self.status == self.Status.PENDING:
             return user.is_authenticated and user.pk == self.author_id
         return False
+
+    def fragment_for(self, *, private):
+        """The stored HTML for a viewer who may (``private``) or may not read
+        past the public face of this comment."""
+        return (private and self.fragment_private) or self.fragment
+
+
+class ThreadStateQuerySet(models.QuerySet):
+    def bump(self, article_id):
+        """Add one to the article's thread version (making the row if need be)
+        and return the new version. Call it inside the writing transaction."""
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (article_id, version) VALUES (%s, 1) "
+                f"ON CONFLICT (article_id) DO UPDATE SET version = {table}.version + 1 "
+                "RETURNING version",
+                [article_id],
+            )
+            return cursor.fetchone()[0]
+
+    def version_of(self, article_id):
+        return (
+            self.filter(article_id=article_id).values_list("version", flat=True).first()
+            or 0
+        )
+
+
+class ThreadState(models.Model):
+    """One row per article with comments: a version every write to its thread
+    bumps in the same transaction, so cached thread skeletons are keyed by it
+    and never outlive a change."""
+
+    article = models.OneToOneField(
+        "articles.Article",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="thread_state",
+    )
+    version = models.BigIntegerField(default=0)
+
+    objects = ThreadStateQuerySet.as_manager()
+
+    def __str__(self):
+        return f"thread of article {self.article_id} at version {self.version}"

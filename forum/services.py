@@ -30,8 +30,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .caching import forget_skeletons
+from .fragments import current_version, render_fragments
 from .markup import render_comment
-from .models import AUTHOR_DELETED_REASON, Comment
+from .models import AUTHOR_DELETED_REASON, Comment, ThreadState
+from .transitions import MODERATE_PERMISSION, can_moderate
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,6 @@ LOCK_STRUCTURE = 0x464F0001
 LOCK_NEW_ROOT = 0x464F0002
 LOCK_TREE = 0x464F0003
 
-MODERATE_PERMISSION = "forum.moderate_comment"
 EDIT_DENIED = (
     "You can edit your own comment only for a short while after posting it "
     f"({settings.FORUM_EDIT_WINDOW_MINUTES} minutes)."
@@ -97,6 +99,33 @@ def _update(comment, **fields):
         setattr(comment, name, value)
 
 
+def _rerender(comment):
+    """Store ``comment``'s fragments as they are now, from a fresh read of the
+    row: the caller has just changed it, inside its transaction."""
+    fresh = Comment.objects.select_related("author", "article").get(pk=comment.pk)
+    public, private = render_fragments(
+        fresh,
+        article_url=fresh.article.get_absolute_url(),
+        comments_url=fresh.article.comments_url,
+    )
+    _update(
+        comment,
+        fragment=public,
+        fragment_private=private,
+        fragment_version=current_version(),
+    )
+
+
+def _changed_thread(article_id):
+    """Bump the thread's version in the caller's transaction (last, so its row
+    lock is held only until the commit); the cached skeletons of the old version
+    are dropped once the change is committed, never before and never after a
+    rollback."""
+    assert connection.in_atomic_block, "bump the version with the change"
+    version = ThreadState.objects.bump(article_id)
+    transaction.on_commit(lambda: forget_skeletons(article_id, version - 1))
+
+
 def _clean_body(body):
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
@@ -112,10 +141,6 @@ def _clean_body(body):
     if "\x00" in body:
         raise ValidationError({"body": "The text contains a NUL character."})
     return body
-
-
-def can_moderate(user):
-    return bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION))
 
 
 def _require_moderator(user):
@@ -195,6 +220,8 @@ def post_comment(
             exclude=[*TREE_FIELDS, "parent"], validate_constraints=bool(source_key)
         )
         comment.save()
+        _rerender(comment)
+        _changed_thread(article.pk)
     logger.debug("comment %s posted on article %s", comment.pk, article.pk)
     return comment
 
@@ -204,9 +231,15 @@ def edit_comment(*, comment, editor, body):
     if not comment.is_editable_by(editor):
         raise PermissionDenied(EDIT_DENIED)
     body = _clean_body(body)
-    _update(
-        comment, body=body, body_html=render_comment(body), edited_at=timezone.now()
-    )
+    with transaction.atomic():
+        _update(
+            comment,
+            body=body,
+            body_html=render_comment(body),
+            edited_at=timezone.now(),
+        )
+        _rerender(comment)
+        _changed_thread(comment.article_id)
     return comment
 
 
@@ -224,6 +257,7 @@ def delete_comment(*, comment, user):
             node = _locked_node(comment.pk)
         except Comment.DoesNotExist:
             return True
+        _changed_thread(node.article_id)
         if node.is_leaf_node():
             node.delete()
             return True
@@ -234,6 +268,7 @@ def delete_comment(*, comment, user):
             moderated_at=timezone.now(),
             moderation_reason=AUTHOR_DELETED_REASON,
         )
+        _rerender(comment)
     return False
 
 
@@ -260,6 +295,8 @@ def _moderate(*, comment, moderator, to_status, allowed_from, reason=""):
             moderated_at=timezone.now(),
             moderation_reason=reason,
         )
+        _rerender(comment)
+        _changed_thread(comment.article_id)
     logger.info(
         "comment %s set to %s by %s: %s", comment.pk, to_status, moderator, reason
     )
@@ -317,6 +354,43 @@ def restore_comment(*, comment, moderator):
         to_status=Comment.Status.PUBLISHED,
         allowed_from={Comment.Status.REMOVED, Comment.Status.SPAM},
     )
+
+
+def refresh_author_fragments(*, user):
+    """Re-render every comment by ``user`` (their display name changed)."""
+    with transaction.atomic():
+        comments = list(Comment.objects.filter(author=user).only("pk", "article_id"))
+        for comment in comments:
+            _rerender(comment)
+        for article_id in sorted({c.article_id for c in comments}):
+            _changed_thread(article_id)
+    return len(comments)
+
+
+def refresh_stale_fragments(*, comment_ids):
+    """Re-render the given comments if their fragments were stored by another
+    template version; a page calls this for what it is about to show."""
+    version = current_version()
+    with transaction.atomic():
+        stale = list(
+            Comment.objects.filter(pk__in=comment_ids)
+            .exclude(fragment_version=version)
+            .select_related("author", "article")
+        )
+        for comment in stale:
+            public, private = render_fragments(
+                comment,
+                article_url=comment.article.get_absolute_url(),
+                comments_url=comment.article.comments_url,
+            )
+            # Conditional: a change that re-rendered it meanwhile wins.
+            Comment.objects.filter(pk=comment.pk).exclude(
+                fragment_version=version
+            ).update(
+                fragment=public, fragment_private=private, fragment_version=version
+            )
+            comment.fragment, comment.fragment_private = public, private
+    return {c.pk: c for c in stale}
 
 
 @dataclass(frozen=True)

@@ -1,32 +1,456 @@
-"""What one viewer sees of a thread: per-comment flags the templates read, so
-templates stay free of queries and permission logic."""
+"""The read side of a thread: which top-level trees make a page, and that page's
+HTML assembled from the fragments stored on each comment (forum/fragments.py).
 
+A page costs a constant number of queries whatever the thread's size: the
+thread's version, the page's tree structure (small columns only), and the
+stored fragments of the comments it shows. The skeleton (the top-level trees in
+each sort order, cut into pages) is cached under the thread's version, which
+every write bumps in its own transaction (forum/services.py).
+
+What depends on the viewer never forces a template render per comment: the
+viewer picks between a comment's public and private fragment, and a small JSON
+blob tells static/js/thread.js which comments get edit, delete and moderator
+links. Without JavaScript, a comment's own page offers every action.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-from .services import can_moderate
+from . import services
+from .caching import SORTS, skeleton_key
+from .fragments import AGO_MARKER, current_version, relative_time
+from .models import Comment, ThreadState
+from .transitions import MODERATOR_ACTIONS, can_moderate, moderator_actions
+
+DEFAULT_SORT = "oldest"
+SORT_LABELS = {"oldest": "Oldest", "newest": "Newest", "best": "Best"}
+# "best" weighs replies against age, as Hacker News weighs votes:
+#   score = (replies + 1) / (age in hours + 2) ** BEST_GRAVITY
+# where replies counts the whole subtree and age is the top-level comment's.
+# Reactions join the numerator when they exist. Its order goes stale with time,
+# so its cached skeleton is rebuilt after BEST_MAX_AGE seconds.
+BEST_GRAVITY = 1.5
+BEST_MAX_AGE = 600
+SKELETON_TIMEOUT = 24 * 3600
+
+PUBLISHED = Comment.Status.PUBLISHED
+PENDING = Comment.Status.PENDING
+HIDDEN = (Comment.Status.REMOVED, Comment.Status.SPAM)
+# How a viewer sees one comment.
+PUBLIC, PRIVATE, OMITTED = "public", "private", "omitted"
 
 
-def prepare_thread(comments, user):
-    """Mark each comment (already loaded, in tree order) for ``user``.
+@dataclass(frozen=True)
+class Skeleton:
+    """A thread's top-level trees in one sort order, cut into pages."""
 
-    Hidden comments stay in the list: a placeholder keeps the tree's shape.
-    A pending comment the viewer may not read is left out only when nothing
-    hangs below it.
-    """
-    moderator = can_moderate(user)
+    pages: list  # of lists of tree ids, in display order
+    published: int
+    built_at: float
+
+    def page_of(self, tree_id):
+        for number, trees in enumerate(self.pages, start=1):
+            if tree_id in trees:
+                return number
+        return None
+
+
+def _best_score(replies, created_at, now):
+    hours = max((now - created_at).total_seconds(), 0) / 3600
+    return (replies + 1) / (hours + 2) ** BEST_GRAVITY
+
+
+def build_skeleton(article_id, sort):
+    """Read the article's top-level trees (one grouped query) and cut them into
+    pages of at most FORUM_TOP_LEVEL_PAGE_SIZE trees and, where more than one
+    tree fits, at most FORUM_PAGE_COMMENT_CAP comments."""
+    trees = list(
+        Comment.objects.filter(article_id=article_id)
+        .order_by()
+        .values_list("tree_id")
+        .annotate(
+            size=Count("pk"),
+            started=Min("created_at"),
+            published=Count("pk", filter=Q(status=PUBLISHED)),
+        )
+    )
     now = timezone.now()
-    prepared = list(comments)
-    for comment in prepared:
-        readable = comment.is_visible_to(user, can_moderate=moderator)
-        comment.viewer_can_read = readable
-        comment.viewer_is_omitted = not readable and (
-            comment.status == comment.Status.PENDING and comment.is_leaf_node()
+    if sort == "newest":
+        trees.sort(key=lambda t: (t[2], t[0]), reverse=True)
+    elif sort == "best":
+        trees.sort(key=lambda t: (-_best_score(t[1] - 1, t[2], now), t[2], t[0]))
+    else:
+        trees.sort(key=lambda t: (t[2], t[0]))
+    page_size = settings.FORUM_TOP_LEVEL_PAGE_SIZE
+    cap = settings.FORUM_PAGE_COMMENT_CAP
+    pages, page, filled = [], [], 0
+    for tree_id, size, _started, _published in trees:
+        if page and (len(page) >= page_size or filled + size > cap):
+            pages.append(page)
+            page, filled = [], 0
+        page.append(tree_id)
+        filled += size
+    if page or not pages:
+        pages.append(page)
+    return Skeleton(
+        pages=pages, published=sum(t[3] for t in trees), built_at=time.time()
+    )
+
+
+def skeleton(article_id, sort):
+    """The cached skeleton of the thread's current version (one query for the
+    version; a second, grouped one when the cache does not have it)."""
+    version = ThreadState.objects.version_of(article_id)
+    key = skeleton_key(article_id, version, sort)
+    found = cache.get(key)
+    if found is None or (
+        sort == "best" and time.time() - found.built_at > BEST_MAX_AGE
+    ):
+        found = build_skeleton(article_id, sort)
+        cache.set(key, found, SKELETON_TIMEOUT)
+    return found
+
+
+class Viewer:
+    """What one reader may see and do; decided per comment without queries."""
+
+    def __init__(self, user):
+        self.user = user
+        self.user_id = user.pk if user.is_authenticated else None
+        self.is_moderator = can_moderate(user)
+
+    def sees(self, status, author_id, is_leaf):
+        if status == PUBLISHED:
+            return PUBLIC
+        if self.is_moderator:
+            return PRIVATE
+        if status == PENDING:
+            if self.user_id is not None and author_id == self.user_id:
+                return PRIVATE
+            # Nothing hangs below it: for other readers it does not exist yet.
+            return OMITTED if is_leaf else PUBLIC
+        return PUBLIC
+
+
+@dataclass
+class Assembled:
+    html: str
+    shown: list = field(default_factory=list)  # pks, in page order
+    controls: dict = field(default_factory=dict)  # for thread.js
+
+
+# The structure columns a page reads for its trees.
+_ROW = ("pk", "tree_id", "lft", "rght", "level", "status", "author_id", "created_at")
+
+
+def _plural(count, one, many):
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def assemble(rows, *, viewer, comments_url, focus=None, offset=0, now=None):
+    """Join the page's HTML from structure ``rows`` (in tree order, tree after
+    tree) and the stored fragments.
+
+    Shows at most FORUM_REPLIES_SHOWN replies under a comment, then "show N more
+    replies"; stops at FORUM_MAX_DEPTH_SHOWN levels below the top (or below
+    ``focus``, a comment's own page) with "continue this thread"; stops at
+    FORUM_PAGE_COMMENT_CAP comments, leaving "show more" links behind. On a
+    comment's own page, ``offset`` skips that many of the focus's replies.
+    """
+    max_depth = settings.FORUM_MAX_DEPTH_SHOWN
+    replies_shown = settings.FORUM_REPLIES_SHOWN
+    budget = settings.FORUM_PAGE_COMMENT_CAP
+    now = now or timezone.now()
+    out = []
+    shown = []  # (pk, private, created_at)
+    # Open comments with replies: [pk, rght, tree_id, children_seen, shown, level]
+    stack = []
+    skip_tree = skip_below = None
+    base_level = None
+    for pk, tree_id, lft, rght, level, status, author_id, created_at in rows:
+        if tree_id == skip_tree and lft < skip_below:
+            continue
+        while stack and (stack[-1][2] != tree_id or stack[-1][1] < lft):
+            stack.pop()
+            out.append("</ol></details></li>")
+        if base_level is None:
+            base_level = level
+        descendants = (rght - lft - 1) // 2
+        seen_as = viewer.sees(status, author_id, descendants == 0)
+        if seen_as == OMITTED:
+            continue
+        if stack:
+            parent = stack[-1]
+            index = parent[3]
+            parent[3] += 1
+            if parent[0] == focus and index < offset:
+                skip_tree, skip_below = tree_id, rght
+                continue
+            if parent[4] >= replies_shown or budget <= 0:
+                more = (parent[1] - lft) // 2
+                out.append(
+                    f'<li class="thread__more"><a class="thread__more-link" '
+                    f'href="{comments_url}{parent[0]}/?offset={index}#replies" '
+                    f'data-parent="{parent[0]}">Show '
+                    f"{_plural(more, 'more reply', 'more replies')}</a></li>"
+                )
+                skip_tree, skip_below = tree_id, parent[1]
+                continue
+            parent[4] += 1
+        budget -= 1
+        shown.append((pk, seen_as == PRIVATE, created_at))
+        out.append(f'<li id="comment-{pk}" class="thread__item">')
+        out.append(pk)
+        if not descendants:
+            out.append("</li>")
+        elif level - base_level + 1 >= max_depth:
+            out.append(
+                f'<p class="thread__continue"><a href="{comments_url}{pk}/">Continue '
+                f"this thread ({_plural(descendants, 'reply', 'replies')})</a></p></li>"
+            )
+            skip_tree, skip_below = tree_id, rght
+        else:
+            out.append(
+                '<details class="thread__replies" open><summary class="thread__toggle">'
+                '<span class="thread__toggle-open">Hide</span><span '
+                f'class="thread__toggle-closed">Show</span> '
+                f"{_plural(descendants, 'reply', 'replies')}</summary>"
+                '<ol class="replies">'
+            )
+            stack.append([pk, rght, tree_id, 0, 0, level])
+    out.extend("</ol></details></li>" for _ in stack)
+
+    fragments = _fragments([pk for pk, _, _ in shown])
+    by_pk = {}
+    for pk, private, created_at in shown:
+        public, private_html = fragments[pk]
+        html = (private and private_html) or public
+        by_pk[pk] = html.replace(
+            AGO_MARKER, relative_time((now - created_at).total_seconds()), 1
         )
-        comment.viewer_can_edit = comment.is_editable_by(user, now=now)
-        comment.viewer_can_delete = (
-            user.is_authenticated
-            and comment.author_id == user.pk
-            and not comment.is_hidden
+    html = "".join(by_pk[part] if type(part) is int else part for part in out)
+    return Assembled(html=html, shown=[pk for pk, _, _ in shown])
+
+
+def _fragments(pks):
+    """pk -> (public, private) HTML, re-rendering what an older template made."""
+    if not pks:
+        return {}
+    version = current_version()
+    found = {}
+    stale = []
+    for pk, public, private, stamp in Comment.objects.filter(pk__in=pks).values_list(
+        "pk", "fragment", "fragment_private", "fragment_version"
+    ):
+        found[pk] = (public, private)
+        if stamp != version:
+            stale.append(pk)
+    if stale:
+        for pk, comment in services.refresh_stale_fragments(comment_ids=stale).items():
+            found[pk] = (comment.fragment, comment.fragment_private)
+    return found
+
+
+def viewer_controls(*, viewer, rows, shown, exclude=()):
+    """What thread.js adds to the page for this viewer: edit and delete links on
+    their own comments, moderator links by each comment's state."""
+    if viewer.user_id is None:
+        return None
+    window = timedelta(minutes=settings.FORUM_EDIT_WINDOW_MINUTES)
+    now = timezone.now()
+    visible = set(shown) - set(exclude)
+    editable, deletable = [], []
+    for pk, _tree, _lft, _rght, _level, status, author_id, created_at in rows:
+        if pk in visible and author_id == viewer.user_id and status not in HIDDEN:
+            deletable.append(pk)
+            if now - created_at < window:
+                editable.append(pk)
+    controls = {"edit": editable, "delete": deletable}
+    if viewer.is_moderator:
+        controls["moderate"] = {
+            state: moderator_actions(state) for state in MODERATOR_ACTIONS
+        }
+        controls["exclude"] = list(exclude)
+    return controls
+
+
+@dataclass
+class ThreadPage:
+    """One page of an article's thread, ready for the template."""
+
+    html: str
+    sort: str
+    number: int
+    count: int
+    published: int
+    base_url: str
+    controls: dict | None
+
+    def url(self, *, page=None, sort=None):
+        page = page or self.number
+        query = f"?sort={sort or self.sort}"
+        if page > 1:
+            query += f"&page={page}"
+        return self.base_url + query + "#comments"
+
+    @property
+    def previous_url(self):
+        return self.url(page=self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self):
+        return self.url(page=self.number + 1) if self.number < self.count else None
+
+    @property
+    def sorts(self):
+        return [
+            (name, SORT_LABELS[name], self.url(page=1, sort=name), name == self.sort)
+            for name in SORTS
+        ]
+
+
+class NotOnPage(Exception):
+    """The asked-for comment is not shown on its tree's page (cut by depth or
+    by the replies shown); its own page shows it."""
+
+
+def thread_page(*, article, user, sort=DEFAULT_SORT, page=1, comment_id=None):
+    """Page ``page`` of the article's thread in ``sort`` order, or, with
+    ``comment_id``, the page that shows that comment.
+
+    Raises Comment.DoesNotExist for a comment not in this thread, NotOnPage
+    when the comment's page does not show it, and ValueError for a page number
+    past the end.
+    """
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    found = skeleton(article.pk, sort)
+    if comment_id is not None:
+        tree_id = (
+            Comment.objects.filter(pk=comment_id, article=article)
+            .values_list("tree_id", flat=True)
+            .first()
         )
-        comment.viewer_can_moderate = moderator
-    return prepared
+        page = found.page_of(tree_id) if tree_id is not None else None
+        if page is None:
+            raise Comment.DoesNotExist(comment_id)
+    if not 1 <= page <= len(found.pages):
+        raise ValueError(f"no page {page}")
+    trees = found.pages[page - 1]
+    rows = _page_rows(article.pk, trees)
+    viewer = Viewer(user)
+    assembled = assemble(rows, viewer=viewer, comments_url=article.comments_url)
+    if comment_id is not None and comment_id not in assembled.shown:
+        raise NotOnPage(comment_id)
+    return ThreadPage(
+        html=mark_safe(assembled.html),
+        sort=sort,
+        number=page,
+        count=len(found.pages),
+        published=found.published,
+        base_url=article.get_absolute_url(),
+        controls=viewer_controls(viewer=viewer, rows=rows, shown=assembled.shown),
+    )
+
+
+def _page_rows(article_id, trees):
+    """The structure of the page's trees, down to the deepest level shown, in
+    the page's order (one query)."""
+    if not trees:
+        return []
+    rows = (
+        Comment.objects.filter(
+            article_id=article_id,
+            tree_id__in=trees,
+            level__lt=settings.FORUM_MAX_DEPTH_SHOWN,
+        )
+        .order_by("tree_id", "lft")
+        .values_list(*_ROW)
+    )
+    by_tree = {tree_id: [] for tree_id in trees}
+    for row in rows:
+        by_tree[row[1]].append(row)
+    return [row for tree_id in trees for row in by_tree[tree_id]]
+
+
+@dataclass
+class Subtree:
+    """A comment's own page: the comment and the replies below it."""
+
+    html: str
+    controls: dict | None
+
+
+def subtree(*, comment, user, offset=0):
+    """``comment`` and its replies, FORUM_MAX_DEPTH_SHOWN levels down, skipping
+    its first ``offset`` replies (the target of "show N more replies")."""
+    rows = list(
+        Comment.objects.filter(
+            tree_id=comment.tree_id,
+            lft__gte=comment.lft,
+            lft__lt=comment.rght,
+            level__lt=comment.level + settings.FORUM_MAX_DEPTH_SHOWN,
+        )
+        .order_by("lft")
+        .values_list(*_ROW)
+    )
+    viewer = Viewer(user)
+    assembled = assemble(
+        rows,
+        viewer=viewer,
+        comments_url=comment.article.comments_url,
+        focus=comment.pk,
+        offset=offset,
+    )
+    return Subtree(
+        html=mark_safe(assembled.html),
+        controls=viewer_controls(
+            viewer=viewer, rows=rows, shown=assembled.shown, exclude=[comment.pk]
+        ),
+    )
+
+
+def fragment_for_viewer(comment, user):
+    """One comment's stored HTML as ``user`` sees it (reply and detail pages)."""
+    if comment.fragment_version != current_version():
+        refreshed = services.refresh_stale_fragments(comment_ids=[comment.pk])
+        if comment.pk in refreshed:
+            comment = refreshed[comment.pk]
+    is_leaf = comment.rght - comment.lft == 1
+    private = Viewer(user).sees(comment.status, comment.author_id, is_leaf) == PRIVATE
+    html = comment.fragment_for(private=private)
+    ago = relative_time((timezone.now() - comment.created_at).total_seconds())
+    return mark_safe(html.replace(AGO_MARKER, escape(ago), 1))
+
+
+def is_shown_to(comment, user):
+    """Whether ``user`` sees ``comment`` at all (a pending comment without
+    replies exists only for its author and moderators)."""
+    is_leaf = comment.rght - comment.lft == 1
+    return Viewer(user).sees(comment.status, comment.author_id, is_leaf) != OMITTED
+
+
+def comment_actions(comment, user):
+    """(url, label, is_moderation) for every action ``user`` may take on
+    ``comment``: its own page lists them all, with or without JavaScript."""
+    base = f"{comment.article.comments_url}{comment.pk}/"
+    actions = []
+    if comment.can_accept_replies() and user.is_authenticated:
+        actions.append((f"{base}reply/", "Reply", False))
+    if comment.is_editable_by(user):
+        actions.append((f"{base}edit/", "Edit", False))
+    if user.is_authenticated and comment.author_id == user.pk and not comment.is_hidden:
+        actions.append((f"{base}delete/", "Delete", False))
+    if can_moderate(user):
+        actions += [
+            (f"{base}{name}/", label, True)
+            for name, label in moderator_actions(comment.moderation_state)
+        ]
+    return actions

@@ -7,21 +7,22 @@ service's ValidationError goes back onto the form with status 400.
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from articles.models import Article
-from articles.views import render_article
 
-from . import services
+from . import services, thread
 from .forms import CommentForm, RemoveCommentForm, SignupForm
 from .models import Comment
-from .thread import prepare_thread
 
 MODERATE = services.MODERATE_PERMISSION
+# What an anonymous reader typed, with the URL of its form: one draft at a time,
+# so an anonymous visitor's session holds at most one posted text.
+DRAFT_SESSION_KEY = "comment_draft"
 
 
 def _article(slug):
@@ -38,7 +39,7 @@ def _comment(slug, pk):
 
 
 def _in_thread(comment):
-    return redirect(f"{comment.article.get_absolute_url()}#{comment.anchor}")
+    return redirect(comment.get_thread_url())
 
 
 def _attach(form, error):
@@ -50,12 +51,48 @@ def _attach(form, error):
         form.add_error(None, error)
 
 
-@require_POST
-@login_required
+def _log_in_first(request):
+    """Send an anonymous reader to log in, and then back to this form.
+
+    Not @login_required: a reader whose session ran out while typing posts as
+    anonymous, and the text must not be lost. It waits in the session (login()
+    keeps session data, and so does signing up) until the form shows it again.
+    CsrfViewMiddleware has checked the POST already, as for anyone.
+    """
+    body = request.POST.get("body", "") if request.method == "POST" else ""
+    if body.strip():
+        request.session[DRAFT_SESSION_KEY] = {"url": request.path, "body": body}
+        messages.info(request, "Log in to post your comment; we kept what you wrote.")
+    elif request.method == "POST":
+        messages.info(request, "Log in to post your comment.")
+    return redirect_to_login(request.path)
+
+
+def _comment_form(request):
+    """The posted form, or a blank one holding the draft kept for this page."""
+    if request.method == "POST":
+        return CommentForm(request.POST)
+    draft = request.session.get(DRAFT_SESSION_KEY) or {}
+    if draft.get("url") == request.path:
+        return CommentForm(initial={"body": draft["body"]})
+    return CommentForm()
+
+
+def _forget_draft(request):
+    draft = request.session.get(DRAFT_SESSION_KEY) or {}
+    if draft.get("url") == request.path:
+        del request.session[DRAFT_SESSION_KEY]
+
+
 def comment_create(request, slug):
+    """The article page posts here; on its own (GET) this page shows the form,
+    and after a refused post the text with what is wrong (400), at a URL that
+    still answers when the reader reloads or comes back."""
     article = _article(slug)
-    form = CommentForm(request.POST)
-    if form.is_valid():
+    if not request.user.is_authenticated:
+        return _log_in_first(request)
+    form = _comment_form(request)
+    if request.method == "POST" and form.is_valid():
         try:
             comment = services.post_comment(
                 article=article, body=form.cleaned_data["body"], author=request.user
@@ -63,15 +100,19 @@ def comment_create(request, slug):
         except ValidationError as error:
             _attach(form, error)
         else:
+            _forget_draft(request)
             _posted_message(request, comment)
             return _in_thread(comment)
-    return render_article(request, article, form=form, status=400)
+    status = 400 if request.method == "POST" else 200
+    context = {"article": article, "form": form}
+    return render(request, "forum/comment_create.html", context, status=status)
 
 
-@login_required
 def comment_reply(request, slug, pk):
     article, parent = _comment(slug, pk)
-    form = CommentForm(request.POST or None)
+    if not request.user.is_authenticated:
+        return _log_in_first(request)
+    form = _comment_form(request)
     if request.method == "POST" and form.is_valid():
         try:
             comment = services.post_comment(
@@ -83,11 +124,16 @@ def comment_reply(request, slug, pk):
         except ValidationError as error:
             _attach(form, error)
         else:
+            _forget_draft(request)
             _posted_message(request, comment)
             return _in_thread(comment)
     status = 400 if request.method == "POST" else 200
-    [parent] = prepare_thread([parent], request.user)
-    context = {"article": article, "comment": parent, "form": form}
+    context = {
+        "article": article,
+        "comment": parent,
+        "comment_html": thread.fragment_for_viewer(parent, request.user),
+        "form": form,
+    }
     return render(request, "forum/comment_reply.html", context, status=status)
 
 
@@ -101,17 +147,22 @@ def _posted_message(request, comment):
 
 
 def comment_detail(request, slug, pk):
+    """A comment's own page: the comment with every action the viewer may take,
+    and its replies (from the ``offset``-th on: "show N more replies")."""
     article, comment = _comment(slug, pk)
-    subtree = comment.get_descendants(include_self=True).select_related("author")
-    comments = prepare_thread(subtree, request.user)
-    comment = comments[0]
-    if comment.viewer_is_omitted:
+    if not thread.is_shown_to(comment, request.user):
         # A pending comment with no replies does not exist for other readers.
         raise Http404("No such comment.")
+    try:
+        offset = max(int(request.GET.get("offset", 0)), 0)
+    except ValueError:
+        raise Http404("offset must be a number.") from None
     context = {
         "article": article,
         "comment": comment,
-        "comments": comments,
+        "subtree": thread.subtree(comment=comment, user=request.user, offset=offset),
+        "actions": thread.comment_actions(comment, request.user),
+        "offset": offset,
         "parent_id": comment.parent_id,
     }
     return render(request, "forum/comment_detail.html", context)
@@ -152,8 +203,11 @@ def comment_delete(request, slug, pk):
         parent_id = comment.parent_id
         services.delete_comment(comment=comment, user=request.user)
         messages.success(request, "Your comment is deleted.")
-        anchor = f"#comment-{parent_id}" if parent_id else "#comments"
-        return redirect(article.get_absolute_url() + anchor)
+        if parent_id:
+            return redirect(
+                f"{article.get_absolute_url()}?comment={parent_id}#comment-{parent_id}"
+            )
+        return redirect(article.get_absolute_url() + "#comments")
     context = {"article": article, "comment": comment}
     return render(request, "forum/comment_delete.html", context)
 

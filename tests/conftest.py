@@ -52,3 +52,13 @@ def moderator(db):
 @pytest.fixture
 def comment(article):
     return CommentFactory(article=article)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # Thread skeletons are cached; each test starts from nothing.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,6 +1,6 @@
 """The article list and the article page (articles/views.py)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -9,6 +9,7 @@ from django.utils import timezone
 from forum import services
 from forum.models import Comment
 from tests.factories import ArticleFactory, CommentFactory
+from tests.html import element, elements
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,52 @@ def test_article_page_counts_only_published_comments(client, article, moderator)
 
     response = client.get(_detail_url(article.slug))
 
-    assert response.context["comment_count"] == 2
+    assert response.context["thread"].published == 2
     assert '<h2 id="comments-title" class="discussion__title">2 comments</h2>' in (
         response.content.decode()
     )
+
+
+def test_article_list_teases_each_article_with_its_opening(client):
+    ArticleFactory(
+        lead="Peloni: why we picked this one.",
+        body=f"{'word ' * 50}ends here.\nThe second paragraph.",
+    )
+
+    content = client.get(reverse("articles:article_list")).content.decode()
+
+    assert f'<p class="article-card__teaser">{"word " * 40}…</p>' in content
+    assert "Peloni" not in content
+    assert "The second paragraph." not in content
+
+
+def test_article_page_describes_itself_with_its_opening(client):
+    opening = "An opening paragraph that goes on " + "and on " * 30 + "to the end."
+    article = ArticleFactory(body=f"{opening}\nThe second paragraph.")
+
+    content = client.get(_detail_url(article.slug)).content.decode()
+
+    description = element(content, "meta", name="description").attrs["content"]
+    assert len(description) <= 155
+    assert description.endswith("…")
+    assert opening.startswith(description[:-1].rstrip())
+
+
+def test_article_list_describes_the_site(client):
+    content = client.get(reverse("articles:article_list")).content.decode()
+
+    description = element(content, "meta", name="description").attrs["content"]
+    assert "The Reading Room" in description
+
+
+def test_article_dates_are_valid_html_datetimes(client, settings):
+    """HTML allows at most three digits of a second's fraction; |date:'c'
+    writes six."""
+    settings.TIME_ZONE = "Europe/Helsinki"
+    published_at = datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    article = ArticleFactory(published_at=published_at)
+
+    for url in (reverse("articles:article_list"), _detail_url(article.slug)):
+        content = client.get(url).content.decode()
+        [time] = elements(content, "time")
+        assert time.attrs["datetime"] == "2024-05-01T12:30:15+03:00"

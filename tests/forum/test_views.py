@@ -1,5 +1,6 @@
 """Comment pages (forum/views.py), the thread on the article page, and sign-up."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 from forum import services
 from forum.models import Comment
 from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
+from tests.html import element
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +24,17 @@ AWAITING = "Comment awaiting moderation."
 NOT_OPEN = "not open for replies"
 EMPTY = "Write something before posting."
 
-# Article, session, user, the user's and the groups' permissions, the thread.
-THREAD_QUERIES = {"anonymous": 2, "reader": 6, "moderator": 6}
+# Article; the thread's version, its page's structure, the page's fragments;
+# logged in: session, user, the user's and the groups' permissions.
+THREAD_QUERIES = {"anonymous": 4, "reader": 8, "moderator": 8}
+# The skeleton, when the cache does not have it.
+COLD_SKELETON_QUERIES = 1
+WHOLE_THREAD = {
+    "FORUM_TOP_LEVEL_PAGE_SIZE": 100_000,
+    "FORUM_PAGE_COMMENT_CAP": 100_000,
+    "FORUM_MAX_DEPTH_SHOWN": 1_000,
+    "FORUM_REPLIES_SHOWN": 100_000,
+}
 
 
 def _url(name, comment, article=None):
@@ -36,7 +47,20 @@ def _create_url(article):
 
 
 def _in_thread(comment):
-    return f"{comment.article.get_absolute_url()}#comment-{comment.pk}"
+    return (
+        f"{comment.article.get_absolute_url()}?comment={comment.pk}"
+        f"#comment-{comment.pk}"
+    )
+
+
+def _controls(response):
+    """The viewer's controls the page hands to thread.js, or None."""
+    content = _text(response)
+    marker = '<script id="thread-controls" type="application/json">'
+    if marker not in content:
+        return None
+    start = content.index(marker) + len(marker)
+    return json.loads(content[start : content.index("</script>", start)])
 
 
 def _text(response):
@@ -130,9 +154,10 @@ def test_thread_says_so_when_there_are_no_comments(client, article):
 
 @pytest.mark.parametrize("size", [5, 500])
 @pytest.mark.parametrize("viewer", ["anonymous", "reader", "moderator"])
-def test_thread_page_runs_the_same_number_of_queries_whatever_its_size(
+def test_whole_thread_runs_the_same_number_of_queries_whatever_its_size(
     client,
     django_assert_num_queries,
+    settings,
     article,
     user,
     other_user,
@@ -140,6 +165,8 @@ def test_thread_page_runs_the_same_number_of_queries_whatever_its_size(
     viewer,
     size,
 ):
+    for name, value in WHOLE_THREAD.items():
+        setattr(settings, name, value)
     comments = _build_thread(
         article, size, authors=[user, other_user], moderator=moderator
     )
@@ -147,15 +174,28 @@ def test_thread_page_runs_the_same_number_of_queries_whatever_its_size(
         client.force_login(user)
     elif viewer == "moderator":
         client.force_login(moderator)
+    client.get(article.get_absolute_url())  # caches the skeleton
 
     with django_assert_num_queries(THREAD_QUERIES[viewer]):
         response = client.get(article.get_absolute_url())
 
     assert response.status_code == 200
-    assert set(_nesting(response)) == {c.anchor for c in comments}
+    shown = set(_nesting(response))
+    hidden_leaves = {
+        c.anchor
+        for c in comments
+        if c.status == Comment.Status.PENDING and c.author != _viewer(viewer, user)
+    }
+    if viewer == "moderator":
+        hidden_leaves = set()
+    assert shown == {c.anchor for c in comments} - hidden_leaves
 
 
-def test_each_comment_has_a_permalink_anchor(client, comment):
+def _viewer(name, user):
+    return user if name == "reader" else None
+
+
+def test_each_comment_has_one_permalink_to_its_own_page(client, comment):
     article = comment.article
     reply = CommentFactory(parent=comment)
 
@@ -163,11 +203,11 @@ def test_each_comment_has_a_permalink_anchor(client, comment):
 
     for each in (comment, reply):
         assert f'<li id="comment-{each.pk}" class="thread__item">' in content
-        assert (
-            f'<a class="comment__time" href="{article.get_absolute_url()}'
-            f'#comment-{each.pk}" title="Permalink">'
-        ) in content
-        assert f'href="{_url("comment_detail", each)}">Link</a>' in content
+        assert content.count(f'href="{_url("comment_detail", each)}"') == 1
+        assert f'<a class="comment__time" href="{_url("comment_detail", each)}">' in (
+            content
+        )
+    assert ">Link</a>" not in content
 
 
 def test_removed_comment_shows_a_placeholder_and_keeps_its_replies(
@@ -227,9 +267,7 @@ def test_pending_comment_is_shown_to_its_author_and_moderators_only(
     assert ("Waiting my turn." in content) is sees_it
     # A pending leaf is left out, not replaced by a placeholder.
     assert AWAITING not in content
-    assert (
-        f'<li id="comment-{pending.pk}" class="thread__item" hidden>' in content
-    ) is not sees_it
+    assert (f'id="comment-{pending.pk}"' in content) is sees_it
 
 
 @pytest.mark.parametrize(
@@ -242,7 +280,10 @@ def test_pending_comment_with_replies_shows_a_placeholder_to_others(
     parent = CommentFactory(article=article, author=user, body="Held back.")
     reply = CommentFactory(parent=parent, author=other_user, body="A visible reply.")
     # Imports can bring a pending comment with replies; no service makes one.
-    Comment.objects.filter(pk=parent.pk).update(status=Comment.Status.PENDING)
+    # A write outside the services must mark the stored fragment stale.
+    Comment.objects.filter(pk=parent.pk).update(
+        status=Comment.Status.PENDING, fragment_version=""
+    )
     viewers = {"other": other_user, "author": user, "moderator": moderator}
     if viewer in viewers:
         client.force_login(viewers[viewer])
@@ -256,54 +297,87 @@ def test_pending_comment_with_replies_shows_a_placeholder_to_others(
     assert _nesting(response)[reply.anchor] == (parent.anchor, "replies")
 
 
-def test_moderator_sees_the_moderation_links_that_apply(client, article, moderator):
+def test_moderator_gets_the_moderation_links_that_apply(client, article, moderator):
     published = CommentFactory(article=article)
     pending = CommentFactory(article=article, status=Comment.Status.PENDING)
     removed = CommentFactory(article=article)
     services.remove_comment(comment=removed, moderator=moderator, reason="Spam")
     client.force_login(moderator)
 
-    content = _text(client.get(article.get_absolute_url()))
+    response = client.get(article.get_absolute_url())
 
-    def link(name, comment, label):
-        return f'href="{_url(name, comment)}">{label}</a>' in content
-
-    assert link("comment_remove", published, "Remove")
-    assert not link("comment_approve", published, "Approve")
-    assert link("comment_approve", pending, "Approve")
-    assert link("comment_remove", pending, "Remove")
-    assert link("comment_restore", removed, "Restore")
-    assert not link("comment_remove", removed, "Remove")
+    # thread.js adds each comment's links from its data-state and this table.
+    moderate = _controls(response)["moderate"]
+    content = _text(response)
+    for comment, state in (
+        (published, "published"),
+        (pending, "pending"),
+        (removed, "removed"),
+    ):
+        assert f'data-comment="{comment.pk}" data-author="{comment.author_id}" ' in (
+            content
+        )
+        assert f'data-state="{state}"' in content
+    assert moderate["published"] == [["remove", "Remove"]]
+    assert moderate["pending"] == [["approve", "Approve"], ["remove", "Remove"]]
+    assert moderate["removed"] == [["restore", "Restore"]]
+    assert moderate["deleted"] == []
     # A moderator reads removed text, with the reason.
     assert "Removed: Spam" in content
 
 
+def test_comment_page_lists_the_moderation_links_that_apply(client, article, moderator):
+    published = CommentFactory(article=article)
+    pending = CommentFactory(article=article, status=Comment.Status.PENDING)
+    removed = CommentFactory(article=article)
+    services.remove_comment(comment=removed, moderator=moderator, reason="Spam")
+    client.force_login(moderator)
+
+    def links(comment):
+        content = _text(client.get(_url("comment_detail", comment)))
+        return {
+            name
+            for name in ("comment_approve", "comment_remove", "comment_restore")
+            if f'href="{_url(name, comment)}"' in content
+        }
+
+    assert links(published) == {"comment_remove"}
+    assert links(pending) == {"comment_approve", "comment_remove"}
+    assert links(removed) == {"comment_restore"}
+
+
 @pytest.mark.parametrize("viewer", ["anonymous", "reader"])
 def test_other_viewers_see_no_moderation_links(client, article, user, viewer):
-    CommentFactory(article=article)
+    comment = CommentFactory(article=article)
     CommentFactory(article=article, author=user, status=Comment.Status.PENDING)
     if viewer == "reader":
         client.force_login(user)
 
-    content = _text(client.get(article.get_absolute_url()))
+    for url in (article.get_absolute_url(), _url("comment_detail", comment)):
+        response = client.get(url)
+        content = _text(response)
+        for label in ("Remove", "Approve", "Restore"):
+            assert f">{label}</a>" not in content
+        assert "moderate" not in (_controls(response) or {})
 
-    for label in ("Remove", "Approve", "Restore"):
-        assert f">{label}</a>" not in content
 
-
-def test_author_sees_edit_and_delete_links_on_their_own_comment_only(
+def test_author_gets_edit_and_delete_links_on_their_own_comment_only(
     client, article, user
 ):
     own = CommentFactory(article=article, author=user)
     someone_elses = CommentFactory(article=article)
     client.force_login(user)
 
-    content = _text(client.get(article.get_absolute_url()))
+    controls = _controls(client.get(article.get_absolute_url()))
+    own_page = _text(client.get(_url("comment_detail", own)))
+    other_page = _text(client.get(_url("comment_detail", someone_elses)))
 
-    assert f'href="{_url("comment_edit", own)}">Edit</a>' in content
-    assert f'href="{_url("comment_delete", own)}">Delete</a>' in content
-    assert _url("comment_edit", someone_elses) not in content
-    assert _url("comment_delete", someone_elses) not in content
+    assert controls["edit"] == [own.pk]
+    assert controls["delete"] == [own.pk]
+    assert f'href="{_url("comment_edit", own)}">Edit</a>' in own_page
+    assert f'href="{_url("comment_delete", own)}">Delete</a>' in own_page
+    assert _url("comment_edit", someone_elses) not in other_page
+    assert _url("comment_delete", someone_elses) not in other_page
 
 
 # One comment and its replies.
@@ -380,12 +454,154 @@ def test_anonymous_post_redirects_to_login_and_writes_nothing(client, article):
     assert not Comment.objects.exists()
 
 
-def test_comment_form_only_accepts_post(client, article, user):
+def test_comment_page_offers_the_form_with_a_way_back_to_the_article(
+    client, article, user
+):
     client.force_login(user)
 
     response = client.get(_create_url(article))
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert response.templates[0].name == "forum/comment_create.html"
+    content = _text(response)
+    assert f"Post a comment on “{article.title}”" in content
+    assert f'href="{article.get_absolute_url()}#comments"' in content
+    form = element(content, "form", id="comment-form")
+    assert form.attrs["action"] == f"{_create_url(article)}#comment-form"
+    assert element(content, "textarea").value == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("  \n ", EMPTY),
+        (
+            "x" * 10_001,
+            "Comments can be at most 10,000 characters long (this one has 10,001).",
+        ),
+    ],
+    ids=["empty", "oversized"],
+)
+def test_refused_comment_is_shown_on_the_comment_page_with_its_text(
+    client, settings, article, user, body, error
+):
+    """The page answers GET too, so going back or reloading never ends on a 405."""
+    settings.FORUM_COMMENT_MAX_LENGTH = 10_000
+    client.force_login(user)
+
+    response = client.post(_create_url(article), {"body": body})
+
+    assert response.status_code == 400
+    assert response.templates[0].name == "forum/comment_create.html"
+    content = _text(response)
+    textarea = element(content, "textarea")
+    assert textarea.value == body
+    assert textarea.attrs["aria-invalid"] == "true"
+    assert "id_body_error" in textarea.attrs["aria-describedby"].split()
+    assert error in content[content.index('id="id_body_error"') :]
+    assert client.get(_create_url(article)).status_code == 200
+    assert not Comment.objects.exists()
+
+
+def test_refused_reply_keeps_its_text_in_the_box(client, comment, user):
+    client.force_login(user)
+    body = "y" * (settings.FORUM_COMMENT_MAX_LENGTH + 1)
+
+    response = client.post(_url("comment_reply", comment), {"body": body})
+
+    assert response.status_code == 400
+    assert element(_text(response), "textarea").value == body
+    assert client.get(_url("comment_reply", comment)).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["create", "reply"])
+def test_anonymous_comment_is_kept_until_the_reader_logs_in(
+    client, comment, user, endpoint
+):
+    """A session that ran out while the reader typed: log in, and the text is
+    back in the box."""
+    if endpoint == "create":
+        url = _create_url(comment.article)
+    else:
+        url = _url("comment_reply", comment)
+    text = "Typed while my session ran out.\n\nSecond <em>paragraph</em>."
+
+    response = client.post(url, {"body": text})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert Comment.objects.count() == 1
+    login_page = client.get(response["Location"])
+    assert "Log in to post your comment; we kept what you wrote." in _text(login_page)
+    logged_in = client.post(
+        reverse("login"),
+        {"username": user.username, "password": PASSWORD, "next": url},
+    )
+    assert logged_in["Location"] == url
+    form_page = client.get(url)
+    assert form_page.status_code == 200
+    assert element(_text(form_page), "textarea").value == text
+    assert Comment.objects.count() == 1
+
+
+def test_anonymous_comment_is_kept_through_signing_up(client, article):
+    url = _create_url(article)
+    client.post(url, {"body": "A first comment from a new reader."})
+
+    client.post(
+        reverse("signup"),
+        {
+            "username": "newreader",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "next": url,
+        },
+    )
+    form_page = client.get(url)
+
+    assert element(_text(form_page), "textarea").value == (
+        "A first comment from a new reader."
+    )
+
+
+def test_kept_comment_is_forgotten_once_posted(client, article, user):
+    url = _create_url(article)
+    client.post(url, {"body": "Kept for later."})
+    client.force_login(user)
+
+    response = client.post(url, {"body": "Kept for later, now edited."})
+
+    assert response.status_code == 302
+    assert Comment.objects.get().body == "Kept for later, now edited."
+    assert element(_text(client.get(url)), "textarea").value == ""
+
+
+def test_anonymous_comment_page_sends_the_reader_to_log_in(client, article):
+    url = _create_url(article)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+def test_anonymous_comment_is_kept_only_with_a_valid_csrf_token(article):
+    """A reader whose session expired still sends the CSRF cookie and the
+    page's token: they outlive the session. A forged post keeps nothing."""
+    client = Client(enforce_csrf_checks=True)
+    url = _create_url(article)
+
+    refused = client.post(url, {"body": "Forged."})
+
+    assert refused.status_code == 403
+    assert "Forged." not in str(dict(client.session))
+    client.get(reverse("login"))
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    kept = client.post(url, {"body": "Genuine.", "csrfmiddlewaretoken": token})
+    assert kept.status_code == 302
+    assert kept["Location"] == f"{reverse('login')}?next={url}"
+    assert "Genuine." in str(dict(client.session))
+    assert not Comment.objects.exists()
 
 
 def test_posting_a_comment_redirects_to_it_in_the_thread(client, article, user):
@@ -474,9 +690,9 @@ def test_oversized_comment_is_refused_with_400(client, comment, user, endpoint):
 
     assert response.status_code == 400
     assert (
-        f"Ensure this value has at most {limit} characters (it has {limit + 1})."
-        in _text(response)
-    )
+        f"Comments can be at most {limit:,} characters long "
+        f"(this one has {limit + 1:,})."
+    ) in _text(response)
     assert Comment.objects.count() == 1
 
 
@@ -491,8 +707,8 @@ def test_comment_of_exactly_the_maximum_length_is_accepted(client, article, user
 
 
 def test_line_breaks_count_once_against_the_length_limit(client, article, user):
-    """Browsers count a line break as one character against the textarea's
-    maxlength but send it as CRLF; the service stores LF."""
+    """Browsers count a line break as one character (the live counter does too)
+    but send it as CRLF; the service stores LF."""
     client.force_login(user)
     limit = settings.FORUM_COMMENT_MAX_LENGTH
     stored = "\n".join(["x" * 9] * (limit // 10))
@@ -663,7 +879,11 @@ def test_author_can_edit_within_the_window(client, user):
     )
     assert comment.edited_at is not None
     thread = _text(client.get(comment.article.get_absolute_url()))
-    assert '<span class="comment__flag">edited</span>' in thread
+    comment.refresh_from_db()
+    assert (
+        f'<span class="comment__flag">edited <time datetime="'
+        f'{comment.edited_at.strftime("%Y-%m-%dT%H:%M:%SZ")}">'
+    ) in thread
 
 
 def test_edit_with_an_empty_body_is_refused_with_400(client, user):

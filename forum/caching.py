@@ -1,0 +1,21 @@
+"""Cache keys of thread skeletons, shared by the read side that fills them and
+the services that drop them once a change commits."""
+
+from django.conf import settings
+from django.core.cache import cache
+
+SORTS = ("oldest", "newest", "best")
+
+
+def skeleton_key(article_id, version, sort):
+    # The page settings shape the skeleton's pages, so they are part of its key.
+    return (
+        f"forum:thread:{article_id}:{version}:{sort}:"
+        f"{settings.FORUM_TOP_LEVEL_PAGE_SIZE}:{settings.FORUM_PAGE_COMMENT_CAP}"
+    )
+
+
+def forget_skeletons(article_id, version):
+    """Drop what was cached for ``version`` of the thread: nobody asks for it
+    again once a newer version is committed; this only frees the memory."""
+    cache.delete_many([skeleton_key(article_id, version, sort) for sort in SORTS])
