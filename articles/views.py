@@ -52,12 +52,13 @@ def render_article(request, article, *, form=None, status=200):
     """The article with one page of its thread: ?page=N, or ?comment=ID for the
     page that holds that comment."""
     comment_id = _int_param(request, "comment")
+    page = _int_param(request, "page")
     try:
         thread = thread_page(
             article=article,
             user=request.user,
             sort=_sort(request),
-            page=_int_param(request, "page") or 1,
+            page=1 if page is None else page,
             comment_id=comment_id,
         )
     except Comment.DoesNotExist:

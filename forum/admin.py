@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from . import services
 from .models import Comment
+from .transitions import can_moderate
 
 
 class ModerationActionForm(ActionForm):
@@ -115,15 +116,13 @@ class CommentAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return services.can_moderate(request.user) or super().has_view_permission(
-            request, obj
-        )
+        return can_moderate(request.user) or super().has_view_permission(request, obj)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
     def has_moderate_permission(self, request):
-        return services.can_moderate(request.user)
+        return can_moderate(request.user)
 
     @admin.action(description="Approve selected comments", permissions=["moderate"])
     def approve(self, request, queryset):

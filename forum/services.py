@@ -34,7 +34,7 @@ from .caching import forget_skeletons
 from .fragments import current_version, render_fragments
 from .markup import render_comment
 from .models import AUTHOR_DELETED_REASON, Comment, ThreadState
-from .transitions import MODERATE_PERMISSION, can_moderate
+from .transitions import can_moderate
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +99,12 @@ def _update(comment, **fields):
         setattr(comment, name, value)
 
 
-def _rerender(comment):
+def _rerender(comment, *, fresh=None):
     """Store ``comment``'s fragments as they are now, from a fresh read of the
-    row: the caller has just changed it, inside its transaction."""
-    fresh = Comment.objects.select_related("author", "article").get(pk=comment.pk)
+    row (the caller has just changed it, inside its transaction), or from
+    ``fresh`` when the caller holds the row as written."""
+    if fresh is None:
+        fresh = Comment.objects.select_related("author", "article").get(pk=comment.pk)
     public, private = render_fragments(
         fresh,
         article_url=fresh.article.get_absolute_url(),
@@ -220,7 +222,8 @@ def post_comment(
             exclude=[*TREE_FIELDS, "parent"], validate_constraints=bool(source_key)
         )
         comment.save()
-        _rerender(comment)
+        # Just inserted: the instance is the row, with its article and author.
+        _rerender(comment, fresh=comment)
         _changed_thread(article.pk)
     logger.debug("comment %s posted on article %s", comment.pk, article.pk)
     return comment

@@ -18,8 +18,9 @@ from articles.models import Article
 from . import services, thread
 from .forms import CommentForm, RemoveCommentForm, SignupForm
 from .models import Comment
+from .transitions import MODERATE_PERMISSION
 
-MODERATE = services.MODERATE_PERMISSION
+MODERATE = MODERATE_PERMISSION
 # What an anonymous reader typed, with the URL of its form: one draft at a time,
 # so an anonymous visitor's session holds at most one posted text.
 DRAFT_SESSION_KEY = "comment_draft"

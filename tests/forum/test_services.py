@@ -321,3 +321,26 @@ def test_the_same_text_is_a_new_comment_once_the_duplicate_window_has_passed(
     assert services.post_comment(article=article, body="Bump", author=user).pk != (
         first.pk
     )
+
+
+@pytest.mark.postgresql
+def test_reply_opens_its_gap_through_the_tree_indexes_not_the_whole_tree(article):
+    """mptt makes room for a reply with UPDATE ... WHERE tree_id = %s AND
+    (lft > %s OR rght > %s); the (tree_id, rght) index lets PostgreSQL read only
+    the rows that move instead of every row of the tree."""
+    root = services.post_comment(article=article, body="A busy comment.")
+    for index in range(300):
+        services.post_comment(article=article, body=f"Reply {index}.", parent=root)
+    root.refresh_from_db()
+    target = root.rght - 1
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE forum_comment")
+        cursor.execute(
+            "EXPLAIN UPDATE forum_comment SET lft = lft WHERE tree_id = %s "
+            "AND (lft > %s OR rght > %s)",
+            [root.tree_id, target, target],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "forum_comment_tree_rght_idx" in plan, plan
+    assert "Seq Scan" not in plan, plan
