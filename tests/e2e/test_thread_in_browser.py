@@ -80,10 +80,11 @@ def test_reader_replies_in_place_to_a_nested_comment(
     assert reply.parent_id == parent.pk
     assert reply.author_id == user.pk
     expect(page).to_have_url(
-        f"{live_server.url}{seed_article.get_absolute_url()}#{reply.anchor}"
+        f"{live_server.url}{seed_article.get_absolute_url()}?comment={reply.pk}"
+        f"#{reply.anchor}"
     )
     expect(page.get_by_role("status")).to_contain_text("Your comment is posted.")
-    new_item = parent_item.locator(f":scope > ol.replies > #{reply.anchor}")
+    new_item = parent_item.locator(f":scope > details > ol.replies > #{reply.anchor}")
     expect(new_item).to_contain_text(text)
     page.screenshot(path=artifacts / "03-after-reply.png")
 
@@ -112,10 +113,11 @@ def test_reader_without_javascript_replies_on_the_reply_page(
     reply = _new_comment_from_url(page, body=text)
     assert reply.parent_id == parent.pk
     expect(page).to_have_url(
-        f"{live_server.url}{seed_article.get_absolute_url()}#{reply.anchor}"
+        f"{live_server.url}{seed_article.get_absolute_url()}?comment={reply.pk}"
+        f"#{reply.anchor}"
     )
     expect(
-        _item(page, parent).locator(f":scope > ol.replies > #{reply.anchor}")
+        _item(page, parent).locator(f":scope > details > ol.replies > #{reply.anchor}")
     ).to_contain_text(text)
 
 
@@ -167,11 +169,11 @@ def _expect_placeholder(page, *, parent, removed, answer, text):
     """``removed`` shows as a placeholder in its place below ``parent``, with
     ``answer`` still below it, and its text appears nowhere on the page."""
     placeholder = _item(page, parent).locator(
-        f":scope > ol.replies > #{removed.anchor} > article.comment"
+        f":scope > details > ol.replies > #{removed.anchor} > article.comment"
     )
     expect(placeholder).to_have_text(re.compile(re.escape(PLACEHOLDER)))
     expect(
-        _item(page, removed).locator(f":scope > ol.replies > #{answer.anchor}")
+        _item(page, removed).locator(f":scope > details > ol.replies > #{answer.anchor}")
     ).to_contain_text(answer.body)
     expect(page.locator("body")).not_to_contain_text(text)
 
@@ -186,12 +188,15 @@ def test_deep_thread_fits_a_phone_screen(new_context, seed_article, user, artifa
             "a second line on a phone: https://example.com/a/rather/long/link/"
             "that-has-no-spaces-in-it-at-all",
         )
-    root = comment.get_root()
     page = new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
     ).new_page()
 
+    # The page shows eight levels; "continue this thread" leads to the rest.
+    root = comment.get_ancestors().get(level=7)
     page.goto(seed_article.get_absolute_url())
+    _item(page, root).get_by_role("link", name="Continue this thread").click()
+    expect(page).to_have_url(re.compile(rf"/comments/{root.pk}/$"))
     deepest = _item(page, comment).locator(":scope > article.comment")
     expect(deepest).to_contain_text("A reply at depth 10")
     _item(page, root).evaluate("item => item.scrollIntoView({block: 'start'})")
