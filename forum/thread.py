@@ -14,11 +14,11 @@ links. Without JavaScript, a comment's own page offers every action.
 """
 
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.html import escape
@@ -53,6 +53,7 @@ class Skeleton:
     """A thread's top-level trees in one sort order, cut into pages."""
 
     pages: list  # of lists of tree ids, in display order
+    sizes: list  # comments in each page's trees
     published: int
     built_at: float
 
@@ -91,17 +92,22 @@ def build_skeleton(article_id, sort):
         trees.sort(key=lambda t: (t[2], t[0]))
     page_size = settings.FORUM_TOP_LEVEL_PAGE_SIZE
     cap = settings.FORUM_PAGE_COMMENT_CAP
-    pages, page, filled = [], [], 0
+    pages, sizes, page, filled = [], [], [], 0
     for tree_id, size, _started, _published in trees:
         if page and (len(page) >= page_size or filled + size > cap):
             pages.append(page)
+            sizes.append(filled)
             page, filled = [], 0
         page.append(tree_id)
         filled += size
     if page or not pages:
         pages.append(page)
+        sizes.append(filled)
     return Skeleton(
-        pages=pages, published=sum(t[3] for t in trees), built_at=time.time()
+        pages=pages,
+        sizes=sizes,
+        published=sum(t[3] for t in trees),
+        built_at=time.time(),
     )
 
 
@@ -143,21 +149,40 @@ class Viewer:
 @dataclass
 class Assembled:
     html: str
-    shown: list = field(default_factory=list)  # pks, in page order
-    controls: dict = field(default_factory=dict)  # for thread.js
+    shown: list  # pks, in page order
 
 
-# The structure columns a page reads for its trees.
-_ROW = ("pk", "tree_id", "lft", "rght", "level", "status", "author_id", "created_at")
+# What a page reads of each comment: its place in the tree, what decides how
+# the viewer sees it, and (in the same query, unless the page's trees are
+# outsized) its stored fragments. Read with plain SQL: the ORM's per-value work
+# would cost more than the whole query on a page of a thousand comments.
+_STRUCTURE = "id, tree_id, lft, rght, level, status, author_id, created_at"
+_WITH_FRAGMENTS = _STRUCTURE + ", fragment, fragment_private, fragment_version"
+# Read fragments in the structure query while the trees hold at most this many
+# times the page's comment cap; past it, fetch only those the page shows.
+_INLINE_FRAGMENTS_FACTOR = 2
 
 
-def _plural(count, one, many):
-    return f"{count:,} {one if count == 1 else many}"
+def _select(columns, where, params, order):
+    table = connection.ops.quote_name(Comment._meta.db_table)
+    # created_at as whole seconds since 1970: integer arithmetic per comment
+    # instead of a datetime parsed per comment.
+    if connection.vendor == "postgresql":
+        epoch = "CAST(EXTRACT(EPOCH FROM created_at) AS BIGINT)"
+    else:
+        epoch = "CAST(strftime('%%s', created_at) AS INTEGER)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns.replace('created_at', epoch)} FROM {table} "
+            f"WHERE {where} ORDER BY {order}",
+            params,
+        )
+        return cursor.fetchall()
 
 
 def assemble(rows, *, viewer, comments_url, focus=None, offset=0, now=None):
-    """Join the page's HTML from structure ``rows`` (in tree order, tree after
-    tree) and the stored fragments.
+    """Join the page's HTML from ``rows`` (tree after tree, each in lft order;
+    structure columns, then optionally the fragment columns).
 
     Shows at most FORUM_REPLIES_SHOWN replies under a comment, then "show N more
     replies"; stops at FORUM_MAX_DEPTH_SHOWN levels below the top (or below
@@ -168,23 +193,33 @@ def assemble(rows, *, viewer, comments_url, focus=None, offset=0, now=None):
     max_depth = settings.FORUM_MAX_DEPTH_SHOWN
     replies_shown = settings.FORUM_REPLIES_SHOWN
     budget = settings.FORUM_PAGE_COMMENT_CAP
-    now = now or timezone.now()
+    now = int((now or timezone.now()).timestamp())
+    inline = bool(rows) and len(rows[0]) > 8
+    fresh = _refresh_stale(rows) if inline else {}
+    sees = viewer.sees
+    ages = {}
     out = []
-    shown = []  # (pk, private, created_at)
-    # Open comments with replies: [pk, rght, tree_id, children_seen, shown, level]
+    append = out.append
+    shown = []  # (row, whether the viewer gets the private fragment)
+    # Open comments with replies: [pk, rght, tree_id, children seen, shown]
     stack = []
     skip_tree = skip_below = None
     base_level = None
-    for pk, tree_id, lft, rght, level, status, author_id, created_at in rows:
+    for row in rows:
+        tree_id = row[1]
+        lft = row[2]
         if tree_id == skip_tree and lft < skip_below:
             continue
         while stack and (stack[-1][2] != tree_id or stack[-1][1] < lft):
             stack.pop()
-            out.append("</ol></details></li>")
+            append("</ol></details></li>")
+        pk, rght, level, status = row[0], row[3], row[4], row[5]
         if base_level is None:
             base_level = level
-        descendants = (rght - lft - 1) // 2
-        seen_as = viewer.sees(status, author_id, descendants == 0)
+        descendants = (rght - lft - 1) >> 1
+        seen_as = (
+            PUBLIC if status == PUBLISHED else sees(status, row[6], not descendants)
+        )
         if seen_as == OMITTED:
             continue
         if stack:
@@ -195,68 +230,97 @@ def assemble(rows, *, viewer, comments_url, focus=None, offset=0, now=None):
                 skip_tree, skip_below = tree_id, rght
                 continue
             if parent[4] >= replies_shown or budget <= 0:
-                more = (parent[1] - lft) // 2
-                out.append(
+                more = (parent[1] - lft) >> 1
+                append(
                     f'<li class="thread__more"><a class="thread__more-link" '
                     f'href="{comments_url}{parent[0]}/?offset={index}#replies" '
-                    f'data-parent="{parent[0]}">Show '
-                    f"{_plural(more, 'more reply', 'more replies')}</a></li>"
+                    f'data-parent="{parent[0]}">Show {more:,} more '
+                    f"{'reply' if more == 1 else 'replies'}</a></li>"
                 )
                 skip_tree, skip_below = tree_id, parent[1]
                 continue
             parent[4] += 1
         budget -= 1
-        shown.append((pk, seen_as == PRIVATE, created_at))
-        out.append(f'<li id="comment-{pk}" class="thread__item">')
-        out.append(pk)
+        private = seen_as == PRIVATE
+        shown.append((row, private))
+        append(f'<li id="comment-{pk}" class="thread__item">')
+        if inline:
+            if fresh and pk in fresh:
+                public, private_html = fresh[pk]
+            else:
+                public, private_html = row[8], row[9]
+            minutes = (now - row[7]) // 60
+            ago = ages.get(minutes)
+            if ago is None:
+                ago = ages[minutes] = relative_time(minutes * 60)
+            append(
+                (private_html if private and private_html else public).replace(
+                    AGO_MARKER, ago, 1
+                )
+            )
+        else:
+            append(pk)
         if not descendants:
-            out.append("</li>")
+            append("</li>")
         elif level - base_level + 1 >= max_depth:
-            out.append(
+            append(
                 f'<p class="thread__continue"><a href="{comments_url}{pk}/">Continue '
-                f"this thread ({_plural(descendants, 'reply', 'replies')})</a></p></li>"
+                f"this thread ({descendants:,} "
+                f"{'reply' if descendants == 1 else 'replies'})</a></p></li>"
             )
             skip_tree, skip_below = tree_id, rght
         else:
-            out.append(
+            append(
                 '<details class="thread__replies" open><summary class="thread__toggle">'
                 '<span class="thread__toggle-open">Hide</span><span '
-                f'class="thread__toggle-closed">Show</span> '
-                f"{_plural(descendants, 'reply', 'replies')}</summary>"
+                f'class="thread__toggle-closed">Show</span> {descendants:,} '
+                f"{'reply' if descendants == 1 else 'replies'}</summary>"
                 '<ol class="replies">'
             )
-            stack.append([pk, rght, tree_id, 0, 0, level])
+            stack.append([pk, rght, tree_id, 0, 0])
     out.extend("</ol></details></li>" for _ in stack)
-
-    fragments = _fragments([pk for pk, _, _ in shown])
-    by_pk = {}
-    for pk, private, created_at in shown:
-        public, private_html = fragments[pk]
-        html = (private and private_html) or public
-        by_pk[pk] = html.replace(
-            AGO_MARKER, relative_time((now - created_at).total_seconds()), 1
-        )
-    html = "".join(by_pk[part] if type(part) is int else part for part in out)
-    return Assembled(html=html, shown=[pk for pk, _, _ in shown])
+    if not inline:
+        _fill_fragments(out, shown, now)
+    return Assembled(html="".join(out), shown=[row[0] for row, _ in shown])
 
 
-def _fragments(pks):
-    """pk -> (public, private) HTML, re-rendering what an older template made."""
-    if not pks:
-        return {}
+def _refresh_stale(rows):
+    """pk -> (public, private) for rows whose fragments an older template made."""
     version = current_version()
-    found = {}
-    stale = []
-    for pk, public, private, stamp in Comment.objects.filter(pk__in=pks).values_list(
-        "pk", "fragment", "fragment_private", "fragment_version"
-    ):
-        found[pk] = (public, private)
-        if stamp != version:
-            stale.append(pk)
+    stale = [row[0] for row in rows if row[10] != version]
+    if not stale:
+        return {}
+    refreshed = services.refresh_stale_fragments(comment_ids=stale)
+    return {pk: (c.fragment, c.fragment_private) for pk, c in refreshed.items()}
+
+
+def _fill_fragments(out, shown, now):
+    """Put the shown comments' fragments, read in one query, where ``out`` holds
+    their pks (the structure was read without them)."""
+    if not shown:
+        return
+    rows = _select(
+        "id, fragment, fragment_private, fragment_version",
+        f"id IN ({', '.join(['%s'] * len(shown))})",
+        [row[0] for row, _ in shown],
+        "id",
+    )
+    found = {row[0]: (row[1], row[2]) for row in rows}
+    version = current_version()
+    stale = [row[0] for row in rows if row[3] != version]
     if stale:
         for pk, comment in services.refresh_stale_fragments(comment_ids=stale).items():
             found[pk] = (comment.fragment, comment.fragment_private)
-    return found
+    html = {}
+    for row, private in shown:
+        public, private_html = found[row[0]]
+        ago = relative_time(now - row[7])
+        html[row[0]] = ((private and private_html) or public).replace(
+            AGO_MARKER, ago, 1
+        )
+    for index, part in enumerate(out):
+        if type(part) is int:
+            out[index] = html[part]
 
 
 def viewer_controls(*, viewer, rows, shown, exclude=()):
@@ -264,14 +328,15 @@ def viewer_controls(*, viewer, rows, shown, exclude=()):
     their own comments, moderator links by each comment's state."""
     if viewer.user_id is None:
         return None
-    window = timedelta(minutes=settings.FORUM_EDIT_WINDOW_MINUTES)
-    now = timezone.now()
+    window = settings.FORUM_EDIT_WINDOW_MINUTES * 60
+    now = timezone.now().timestamp()
     visible = set(shown) - set(exclude)
     editable, deletable = [], []
-    for pk, _tree, _lft, _rght, _level, status, author_id, created_at in rows:
+    for row in rows:
+        pk, status, author_id = row[0], row[5], row[6]
         if pk in visible and author_id == viewer.user_id and status not in HIDDEN:
             deletable.append(pk)
-            if now - created_at < window:
+            if now - row[7] < window:
                 editable.append(pk)
     controls = {"edit": editable, "delete": deletable}
     if viewer.is_moderator:
@@ -344,7 +409,13 @@ def thread_page(*, article, user, sort=DEFAULT_SORT, page=1, comment_id=None):
     if not 1 <= page <= len(found.pages):
         raise ValueError(f"no page {page}")
     trees = found.pages[page - 1]
-    rows = _page_rows(article.pk, trees)
+    rows = _page_rows(
+        article.pk,
+        trees,
+        whole_thread=len(found.pages) == 1,
+        inline_fragments=found.sizes[page - 1]
+        <= settings.FORUM_PAGE_COMMENT_CAP * _INLINE_FRAGMENTS_FACTOR,
+    )
     viewer = Viewer(user)
     assembled = assemble(rows, viewer=viewer, comments_url=article.comments_url)
     if comment_id is not None and comment_id not in assembled.shown:
@@ -360,20 +431,18 @@ def thread_page(*, article, user, sort=DEFAULT_SORT, page=1, comment_id=None):
     )
 
 
-def _page_rows(article_id, trees):
-    """The structure of the page's trees, down to the deepest level shown, in
-    the page's order (one query)."""
+def _page_rows(article_id, trees, *, whole_thread, inline_fragments):
+    """The page's trees, down to the deepest level shown, in the page's order
+    (one query)."""
     if not trees:
         return []
-    rows = (
-        Comment.objects.filter(
-            article_id=article_id,
-            tree_id__in=trees,
-            level__lt=settings.FORUM_MAX_DEPTH_SHOWN,
-        )
-        .order_by("tree_id", "lft")
-        .values_list(*_ROW)
-    )
+    where = "article_id = %s AND level < %s"
+    params = [article_id, settings.FORUM_MAX_DEPTH_SHOWN]
+    if not whole_thread:
+        where += f" AND tree_id IN ({', '.join(['%s'] * len(trees))})"
+        params += trees
+    columns = _WITH_FRAGMENTS if inline_fragments else _STRUCTURE
+    rows = _select(columns, where, params, "tree_id, lft")
     by_tree = {tree_id: [] for tree_id in trees}
     for row in rows:
         by_tree[row[1]].append(row)
@@ -391,15 +460,18 @@ class Subtree:
 def subtree(*, comment, user, offset=0):
     """``comment`` and its replies, FORUM_MAX_DEPTH_SHOWN levels down, skipping
     its first ``offset`` replies (the target of "show N more replies")."""
-    rows = list(
-        Comment.objects.filter(
-            tree_id=comment.tree_id,
-            lft__gte=comment.lft,
-            lft__lt=comment.rght,
-            level__lt=comment.level + settings.FORUM_MAX_DEPTH_SHOWN,
-        )
-        .order_by("lft")
-        .values_list(*_ROW)
+    size = (comment.rght - comment.lft + 1) // 2
+    inline = size <= settings.FORUM_PAGE_COMMENT_CAP * _INLINE_FRAGMENTS_FACTOR
+    rows = _select(
+        _WITH_FRAGMENTS if inline else _STRUCTURE,
+        "tree_id = %s AND lft >= %s AND lft < %s AND level < %s",
+        [
+            comment.tree_id,
+            comment.lft,
+            comment.rght,
+            comment.level + settings.FORUM_MAX_DEPTH_SHOWN,
+        ],
+        "lft",
     )
     viewer = Viewer(user)
     assembled = assemble(

@@ -123,6 +123,26 @@ def test_one_subtree_bigger_than_the_cap_is_cut_with_a_link_to_the_rest(
     ) in response.content.decode()
 
 
+def test_outsized_tree_reads_only_the_fragments_it_shows(
+    client, settings, article, django_assert_num_queries
+):
+    settings.FORUM_PAGE_COMMENT_CAP = 3
+    root = CommentFactory(article=article, body="Root text.")
+    replies = [CommentFactory(parent=root, body=f"Reply {n}.") for n in range(8)]
+    client.get(article.get_absolute_url())
+
+    # Article, version, structure, then the fragments of the three shown.
+    with django_assert_num_queries(4):
+        response = client.get(article.get_absolute_url())
+
+    assert _shown(response) == [root.pk, replies[0].pk, replies[1].pk]
+    content = response.content.decode()
+    assert "Root text." in content
+    assert "Reply 1." in content
+    assert "Reply 2." not in content
+    assert "Show 6 more replies" in content
+
+
 @pytest.mark.parametrize("target", ["root", "reply"])
 def test_permalink_lands_on_the_page_that_holds_the_comment(
     client, settings, article, target
@@ -509,8 +529,8 @@ def test_first_page_runs_the_same_queries_for_10_1000_and_10000_comments(
         article = ArticleFactory()
         _bulk_roots(article, size)
         client.get(article.get_absolute_url())  # the skeleton is cached
-        with django_assert_num_queries(4) as captured:
+        with django_assert_num_queries(3) as captured:
             response = client.get(article.get_absolute_url())
         counts[size] = len(captured)
         assert len(_shown(response)) == min(size, 50)
-    assert counts == {10: 4, 1_000: 4, 10_000: 4}
+    assert counts == {10: 3, 1_000: 3, 10_000: 3}

@@ -24,9 +24,9 @@ AWAITING = "Comment awaiting moderation."
 NOT_OPEN = "not open for replies"
 EMPTY = "Write something before posting."
 
-# Article; the thread's version, its page's structure, the page's fragments;
+# Article; the thread's version, its page's trees with their fragments;
 # logged in: session, user, the user's and the groups' permissions.
-THREAD_QUERIES = {"anonymous": 4, "reader": 8, "moderator": 8}
+THREAD_QUERIES = {"anonymous": 3, "reader": 7, "moderator": 7}
 # The skeleton, when the cache does not have it.
 COLD_SKELETON_QUERIES = 1
 WHOLE_THREAD = {
