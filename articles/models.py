@@ -66,3 +66,8 @@ class Article(models.Model):
             )
             blocks.append(("h2" if is_heading else "p", text))
         return blocks
+
+    def opening(self):
+        """The body's first paragraph: what the article is about, for teasers
+        and the page description (the lead is the editor's, not the author's)."""
+        return next((text for kind, text in self.blocks() if kind == "p"), "")

@@ -1,7 +1,10 @@
 """Root URL configuration."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from forum import views as forum_views
 
@@ -11,6 +14,13 @@ admin.site.site_title = "Forum moderation"
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
+    # Browsers and crawlers ask for /favicon.ico whatever the page links to.
+    # Lazy: the static URL (hashed in production) is known only once
+    # collectstatic has run, not when this module is imported.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=False),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/signup/", forum_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -23,6 +23,16 @@
     if (legend) legend.textContent = "Your reply";
     var textarea = form.querySelector("textarea");
     var id = "reply-body-" + link.dataset.comment;
+    // What describes the box (help text, character count) has the id
+    // "<box id>_<part>": rename it with the box, which is described by what is
+    // left (the errors were removed above).
+    var described = [];
+    form.querySelectorAll("[id^='" + textarea.id + "_']").forEach(function (node) {
+      node.id = id + node.id.slice(textarea.id.length);
+      described.push(node.id);
+    });
+    textarea.setAttribute("aria-describedby", described.join(" "));
+    textarea.removeAttribute("aria-invalid");
     textarea.id = id;
     textarea.value = "";
     var label = form.querySelector("label");

