@@ -22,11 +22,6 @@ def article_list(request):
     return render(request, "articles/article_list.html", {"articles": articles})
 
 
-def article_detail(request, slug):
-    article = get_object_or_404(Article.objects.published(), slug=slug)
-    return render_article(request, article)
-
-
 def _sort(request):
     """?sort= when given (and remembered for the session), else the remembered
     one, else the default."""
@@ -48,9 +43,10 @@ def _int_param(request, name):
         raise Http404(f"{name} must be a number.") from None
 
 
-def render_article(request, article, *, form=None, status=200):
+def article_detail(request, slug):
     """The article with one page of its thread: ?page=N, or ?comment=ID for the
     page that holds that comment."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
     comment_id = _int_param(request, "comment")
     page = _int_param(request, "page")
     try:
@@ -70,6 +66,7 @@ def render_article(request, article, *, form=None, status=200):
     context = {
         "article": article,
         "thread": thread,
-        "form": form or CommentForm(),
+        "canonical_url": request.build_absolute_uri(thread.canonical_path),
+        "form": CommentForm(),
     }
-    return render(request, "articles/article_detail.html", context, status=status)
+    return render(request, "articles/article_detail.html", context)

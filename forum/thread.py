@@ -367,6 +367,13 @@ class ThreadPage:
         return self.base_url + query + "#comments"
 
     @property
+    def canonical_path(self):
+        """This page's address without the viewer's detours (?comment=)."""
+        if self.number == 1 and self.sort == DEFAULT_SORT:
+            return self.base_url
+        return self.url().removesuffix("#comments")
+
+    @property
     def previous_url(self):
         return self.url(page=self.number - 1) if self.number > 1 else None
 

@@ -534,3 +534,18 @@ def test_first_page_runs_the_same_queries_for_10_1000_and_10000_comments(
         counts[size] = len(captured)
         assert len(_shown(response)) == min(size, 50)
     assert counts == {10: 3, 1_000: 3, 10_000: 3}
+
+
+def test_page_names_its_canonical_address(client, settings, article):
+    settings.FORUM_TOP_LEVEL_PAGE_SIZE = 1
+    first = CommentFactory(article=article)
+    CommentFactory(article=article)
+    url = article.get_absolute_url()
+
+    by_permalink = client.get(first.get_thread_url()).content.decode()
+    second = client.get(url + "?page=2").content.decode()
+
+    assert f'<link rel="canonical" href="http://testserver{url}">' in by_permalink
+    assert (
+        f'<link rel="canonical" href="http://testserver{url}?sort=oldest&amp;page=2">'
+    ) in second
