@@ -1,5 +1,6 @@
 """The article list and the article page (articles/views.py)."""
 
+import gzip
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,3 +170,16 @@ def test_article_dates_are_valid_html_datetimes(client, settings):
         content = client.get(url).content.decode()
         [time] = elements(content, "time")
         assert time.attrs["datetime"] == "2024-05-01T12:30:15+03:00"
+
+
+def test_article_page_is_sent_compressed_to_browsers_that_accept_it(client, article):
+    for number in range(30):
+        CommentFactory(article=article, body=f"Comment {number}, with some words.")
+
+    plain = client.get(article.get_absolute_url())
+    compressed = client.get(article.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
+
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed["Vary"]
+    assert len(compressed.content) * 3 < len(plain.content)
+    assert b"Comment 29, with some words." in gzip.decompress(compressed.content)
