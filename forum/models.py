@@ -112,6 +112,18 @@ class Comment(MPTTModel):
             models.Index(
                 fields=["tree_id", "rght"], name="forum_comment_tree_rght_idx"
             ),
+            # A thread's skeleton reads only its top-level comments...
+            models.Index(
+                fields=["article", "tree_id"],
+                condition=models.Q(level=0),
+                name="forum_comment_roots_idx",
+            ),
+            # ...and counts the few that are not published.
+            models.Index(
+                fields=["article", "status"],
+                condition=~models.Q(status="published"),
+                name="forum_comment_unpublished_idx",
+            ),
         ]
 
     def __str__(self):

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -64,36 +63,45 @@ class Skeleton:
         return None
 
 
-def _best_score(replies, created_at, now):
-    hours = max((now - created_at).total_seconds(), 0) / 3600
+def _best_score(replies, age_seconds):
+    hours = max(age_seconds, 0) / 3600
     return (replies + 1) / (hours + 2) ** BEST_GRAVITY
 
 
 def build_skeleton(article_id, sort):
-    """Read the article's top-level trees (one grouped query) and cut them into
-    pages of at most FORUM_TOP_LEVEL_PAGE_SIZE trees and, where more than one
-    tree fits, at most FORUM_PAGE_COMMENT_CAP comments."""
-    trees = list(
-        Comment.objects.filter(article_id=article_id)
-        .order_by()
-        .values_list("tree_id")
-        .annotate(
-            size=Count("pk"),
-            started=Min("created_at"),
-            published=Count("pk", filter=Q(status=PUBLISHED)),
-        )
+    """Read the article's top-level comments and cut their trees into pages of
+    at most FORUM_TOP_LEVEL_PAGE_SIZE trees and, where more than one tree fits,
+    at most FORUM_PAGE_COMMENT_CAP comments.
+
+    One query over the top-level comments only (a partial index holds them):
+    a tree's size is its root's (rght - lft + 1) / 2, and the published count
+    is the total less the few comments that are not published (another
+    partial index).
+    """
+    table = connection.ops.quote_name(Comment._meta.db_table)
+    roots = _select(
+        "tree_id, created_at, lft, rght, "
+        f"(SELECT COUNT(*) FROM {table} WHERE article_id = %s "
+        f"AND status <> '{PUBLISHED}')",
+        "article_id = %s AND level = 0",
+        [article_id, article_id],
+        "tree_id",
     )
-    now = timezone.now()
+    trees = [
+        (tree_id, (rght - lft + 1) // 2, started)
+        for tree_id, started, lft, rght, _ in roots
+    ]
+    now = time.time()
     if sort == "newest":
         trees.sort(key=lambda t: (t[2], t[0]), reverse=True)
     elif sort == "best":
-        trees.sort(key=lambda t: (-_best_score(t[1] - 1, t[2], now), t[2], t[0]))
+        trees.sort(key=lambda t: (-_best_score(t[1] - 1, now - t[2]), t[2], t[0]))
     else:
         trees.sort(key=lambda t: (t[2], t[0]))
     page_size = settings.FORUM_TOP_LEVEL_PAGE_SIZE
     cap = settings.FORUM_PAGE_COMMENT_CAP
     pages, sizes, page, filled = [], [], [], 0
-    for tree_id, size, _started, _published in trees:
+    for tree_id, size, _started in trees:
         if page and (len(page) >= page_size or filled + size > cap):
             pages.append(page)
             sizes.append(filled)
@@ -103,11 +111,12 @@ def build_skeleton(article_id, sort):
     if page or not pages:
         pages.append(page)
         sizes.append(filled)
+    unpublished = roots[0][4] if roots else 0
     return Skeleton(
         pages=pages,
         sizes=sizes,
-        published=sum(t[3] for t in trees),
-        built_at=time.time(),
+        published=sum(t[1] for t in trees) - unpublished,
+        built_at=now,
     )
 
 
