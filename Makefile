@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format benchmark clean
+.PHONY: run serve load test lint format benchmark clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,24 @@ run: $(VENV)/.installed
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+## serve: like production: DEBUG off, static files by WhiteNoise, gunicorn with
+## $$WEB_CONCURRENCY workers (gunicorn.conf.py), access log on stdout.
+## Needs DJANGO_SECRET_KEY: a server never runs on a made-up key.
+serve: export DJANGO_DEBUG = 0
+serve: $(VENV)/.installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY first," \
+	  "e.g. export DJANGO_SECRET_KEY=\$$($(PY) -c 'import secrets;" \
+	  "print(secrets.token_urlsafe(50))')" >&2; exit 2; }
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_seed
+	$(PY) manage.py collectstatic --no-input
+	exec $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT)
+
+## load: gunicorn on PostgreSQL (forum_serve) under 16 clients, seed article
+## against the 10,000-comment one; loopback only, stops by itself
+load: $(VENV)/.installed
+	benchmarks/serve_load.sh
+
 ## test: ruff, migrations check, Django checks, the whole pytest suite
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only
 test: $(VENV)/.installed-dev
@@ -40,9 +58,17 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## benchmark: figures quoted in the README
-benchmark: $(VENV)/.installed-dev
-	$(PY) benchmarks/thread_render.py
+# The benchmark's own environment: the site plus django-comments-xtd, its peer.
+# The '*' .gitignore keeps the folder out of git (and ruff) without editing ours.
+$(VENV)-bench/.installed: requirements.txt benchmarks/requirements.txt
+	test -x $(VENV)-bench/bin/python || $(PYTHON) -m venv $(VENV)-bench
+	echo '*' > $(VENV)-bench/.gitignore
+	$(VENV)-bench/bin/python -m pip install --quiet -r benchmarks/requirements.txt
+	touch $@
+
+## benchmark: figures quoted in the README (BENCHMARK_ARGS="--sizes 10 1000")
+benchmark: $(VENV)-bench/.installed
+	$(VENV)-bench/bin/python benchmarks/thread_page.py $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles artifacts .pytest_cache .ruff_cache
