@@ -501,6 +501,11 @@ def repair_comment_trees():
         else:
             for tree_id in sorted({p.tree_id for p in problems}):
                 Comment.objects.partial_rebuild(tree_id)
+        if problems:
+            # Tree ids and sizes may have changed under the cached skeletons.
+            articles = Comment.objects.order_by().values_list("article_id", flat=True)
+            for article_id in sorted(set(articles.distinct())):
+                _changed_thread(article_id)
     if problems:
         logger.warning("repaired comment trees: %s", [p.message for p in problems])
     return problems

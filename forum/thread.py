@@ -461,7 +461,10 @@ def _page_rows(article_id, trees, *, whole_thread, inline_fragments):
     rows = _select(columns, where, params, "tree_id, lft")
     by_tree = {tree_id: [] for tree_id in trees}
     for row in rows:
-        by_tree[row[1]].append(row)
+        # A tree posted since the skeleton was read waits for the next page view.
+        bucket = by_tree.get(row[1])
+        if bucket is not None:
+            bucket.append(row)
     return [row for tree_id in trees for row in by_tree[tree_id]]
 
 

@@ -549,3 +549,31 @@ def test_page_names_its_canonical_address(client, settings, article):
     assert (
         f'<link rel="canonical" href="http://testserver{url}?sort=oldest&amp;page=2">'
     ) in second
+
+
+def test_tree_posted_after_the_skeleton_was_read_does_not_break_the_page(
+    client, article
+):
+    from forum.thread import thread_page
+
+    first = CommentFactory(article=article)
+    client.get(article.get_absolute_url())
+    # A new thread committed between a reader's version read and its rows read:
+    # the cached skeleton does not know its tree.
+    late = CommentFactory(article=article)
+    ThreadState.objects.filter(article=article).update(version=1)
+
+    page = thread_page(article=article, user=first.author)
+
+    assert f'id="comment-{first.pk}"' in page.html
+    assert f'id="comment-{late.pk}"' not in page.html
+
+
+def test_repairing_the_trees_bumps_every_thread_version(article):
+    CommentFactory(article=article)
+    before = ThreadState.objects.version_of(article.pk)
+    Comment.objects.filter(article=article).update(rght=99)
+
+    assert services.repair_comment_trees()
+
+    assert ThreadState.objects.version_of(article.pk) == before + 1
