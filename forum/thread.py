@@ -177,7 +177,7 @@ def _select(columns, where, params, order):
     # created_at as whole seconds since 1970: integer arithmetic per comment
     # instead of a datetime parsed per comment.
     if connection.vendor == "postgresql":
-        epoch = "CAST(EXTRACT(EPOCH FROM created_at) AS BIGINT)"
+        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM created_at)) AS BIGINT)"
     else:
         epoch = "CAST(strftime('%%s', created_at) AS INTEGER)"
     with connection.cursor() as cursor:
