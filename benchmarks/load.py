@@ -80,7 +80,7 @@ class Result:
             self.cpu[name] = self.cpu.get(name, 0) + value if known else None
 
 
-def client(address, port, host_header, path, deadline, budget, result, lock):
+def client(address, port, headers, path, deadline, budget, result, lock):
     """Fetch ``path`` until ``deadline`` or until ``budget`` runs out.
 
     One connection per client, kept alive when the server allows it;
@@ -89,7 +89,6 @@ def client(address, port, host_header, path, deadline, budget, result, lock):
     latency, as it would for a browser.
     """
     connection = http.client.HTTPConnection(address, port, timeout=TIMEOUT_SECONDS)
-    headers = {"Host": host_header, "User-Agent": "forum-benchmarks-load/1"}
     while time.perf_counter() < deadline and budget.take():
         started = time.perf_counter()
         try:
@@ -131,7 +130,7 @@ class Budget:
 
 
 def run_turn(target, result, *, clients, duration, budget):
-    """Load ``target`` (address, port, Host header, path) with ``clients``
+    """Load ``target`` (address, port, request headers, path) with ``clients``
     clients for ``duration`` seconds, adding what they get to ``result``."""
     lock = threading.Lock()
     started = time.perf_counter()
@@ -160,11 +159,12 @@ def percentile(ordered, fraction):
 
 class CpuMeter:
     """CPU time used while loading, as shares of all cores: the whole machine
-    (Linux /proc/stat), this script, and the server process tree if its pid is
-    given (Linux /proc). The machine may be shared: the rest is someone else."""
+    (Linux /proc/stat), this script, and the process trees of the server and
+    the database if their pids are given (Linux /proc). The machine may be
+    shared: the rest is someone else."""
 
-    def __init__(self, server_pid=None):
-        self.server_pid = server_pid
+    def __init__(self, server_pid=None, db_pid=None):
+        self.pids = {"server": server_pid, "db": db_pid}
         self.ticks = os.sysconf("SC_CLK_TCK")
         self.cores = os.cpu_count() or 1
 
@@ -176,7 +176,7 @@ class CpuMeter:
             "machine_busy": machine and machine[0],
             "machine_all": machine and machine[1],
             "loadgen": usage.ru_utime + usage.ru_stime,
-            "server": self._tree(self.server_pid) if self.server_pid else None,
+            **{name: pid and self._tree(pid) for name, pid in self.pids.items()},
         }
 
     @staticmethod
@@ -189,13 +189,13 @@ class CpuMeter:
         }
 
     def shares(self, cpu):
-        """Shares of all cores from summed deltas: {"machine", "server",
+        """Shares of all cores from summed deltas: {"machine", "server", "db",
         "loadgen"} -> fraction or None."""
         wall = cpu.get("wall") or 0
-        shares = {"machine": None, "server": None, "loadgen": None}
+        shares = dict.fromkeys(("machine", "server", "db", "loadgen"))
         if cpu.get("machine_all"):
             shares["machine"] = cpu["machine_busy"] / cpu["machine_all"]
-        for name in ("server", "loadgen"):
+        for name in ("server", "db", "loadgen"):
             if cpu.get(name) is not None and wall:
                 shares[name] = cpu[name] / wall / self.cores
         return shares
@@ -225,7 +225,9 @@ class CpuMeter:
                 continue
             pid = int(entry.name)
             parents[pid] = int(fields[1])
-            cpu[pid] = (int(fields[11]) + int(fields[12])) / self.ticks
+            # utime + stime, and cutime + cstime: the processes it has reaped
+            # (PostgreSQL backends of closed connections, replaced workers).
+            cpu[pid] = sum(int(v) for v in fields[11:15]) / self.ticks
         if root not in cpu:
             return None
         tree, grew = {root}, True
@@ -265,10 +267,21 @@ def main(argv=None):
         "one request): templates, connections, caches",
     )
     parser.add_argument(
+        "--gzip",
+        action="store_true",
+        help="ask for gzip as browsers do (bytes are then as sent, compressed)",
+    )
+    parser.add_argument(
         "--server-pid",
         type=int,
         default=None,
         help="report the CPU share of this process and its children (gunicorn)",
+    )
+    parser.add_argument(
+        "--db-pid",
+        type=int,
+        default=None,
+        help="the same for the database server (PostgreSQL's postmaster)",
     )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
@@ -286,11 +299,15 @@ def main(argv=None):
         f"{args.duration:g} s per path"
         + (f" or {args.requests} requests" if args.requests else "")
         + f" in {args.rounds} turn{'s' if args.rounds > 1 else ''}"
-        + f", after {args.warmup:g} s of warm-up",
+        + f", after {args.warmup:g} s of warm-up"
+        + (", Accept-Encoding: gzip" if args.gzip else ""),
         flush=True,
     )
-    meter = CpuMeter(args.server_pid)
-    targets = [(address, args.port, host_header, path) for path in args.paths]
+    meter = CpuMeter(args.server_pid, args.db_pid)
+    headers = {"Host": host_header, "User-Agent": "forum-benchmarks-load/1"}
+    if args.gzip:
+        headers["Accept-Encoding"] = "gzip"
+    targets = [(address, args.port, headers, path) for path in args.paths]
     results = {path: Result() for path in args.paths}
     budgets = {path: Budget(args.requests) for path in args.paths}
     if args.warmup:
@@ -322,7 +339,7 @@ def print_table(rows, *, meter):
     header = (
         f"{'path':<{width}} {'requests':>8} {'errors':>6} {'req/s':>8} {'÷ first':>7} "
         f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'bytes':>10} "
-        f"{'machine':>7} {'server':>6} {'loadgen':>7} {'srv ms/req':>10}"
+        f"{'machine':>7} {'server':>6} {'db':>4} {'loadgen':>7} {'srv ms/req':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -334,9 +351,9 @@ def print_table(rows, *, meter):
         p50, p95, p99 = (percentile(ordered, f) * 1000 for f in (0.50, 0.95, 0.99))
         size = round(sum(result.sizes) / len(result.sizes)) if result.sizes else 0
         shares = meter.shares(result.cpu)
-        machine, server, loadgen = (
+        machine, server, db, loadgen = (
             "n/a" if shares[name] is None else f"{shares[name]:.0%}"
-            for name in ("machine", "server", "loadgen")
+            for name in ("machine", "server", "db", "loadgen")
         )
         per_request = "n/a"
         if result.cpu.get("server") is not None and result.ok:
@@ -345,21 +362,28 @@ def print_table(rows, *, meter):
             f"{path:<{width}} {result.ok + result.error_count:>8} "
             f"{result.error_count:>6} {rate:>8.1f} {ratio:>7} "
             f"{p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {size:>10,} "
-            f"{machine:>7} {server:>6} {loadgen:>7} {per_request:>10}"
+            f"{machine:>7} {server:>6} {db:>4} {loadgen:>7} {per_request:>10}"
         )
         for kind, count in sorted(result.errors.items()):
             print(f"    error: {kind} x{count}")
-    if first_rate:
-        for path, result in rows[1:]:
+    first, first_cpu = rows[0][0], rows[0][1].cpu.get("server")
+    for path, result in rows[1:]:
+        if first_rate:
             ratio = result.rate() / first_rate
-            print(f"ratio: req/s of {path} ÷ {rows[0][0]} = {ratio:.3f}")
+            print(f"ratio: req/s of {path} ÷ {first} = {ratio:.3f}")
+        if first_cpu and rows[0][1].ok and result.cpu.get("server") and result.ok:
+            # Server CPU a request, inverted: what the req/s ratio would be if
+            # the server alone were the limit.
+            ratio = (first_cpu / rows[0][1].ok) / (result.cpu["server"] / result.ok)
+            print(f"ratio: srv ms/req of {first} ÷ {path} = {ratio:.3f}")
     print(
         "req/s: 200 responses a second; ÷ first: against the first path's req/s; "
-        "latencies and bytes (one body): of 200 responses.\n"
+        "latencies and bytes (one body, as sent): of 200 responses.\n"
         f"CPU as shares of all {meter.cores} cores: machine busy, server "
-        "(--server-pid and its children), loadgen (this script); the rest is "
-        "PostgreSQL and anything else running.\nsrv ms/req: server CPU time per "
-        "200 response, the figure that holds when others share the machine."
+        "(--server-pid and its children), db (--db-pid, all its clients), loadgen "
+        "(this script); the rest is anything else running.\n"
+        "srv ms/req: server CPU time per 200 response, the figure that holds when "
+        "others share the machine."
     )
 
 

@@ -12,8 +12,9 @@
 #   LOAD_PORT=8101         port gunicorn binds on 127.0.0.1
 #   LOAD_DB=forum_serve    database on 127.0.0.1:5432 as root; created if missing
 #   LOAD_CLIENTS=16 LOAD_DURATION=20 LOAD_WARMUP=2 LOAD_ROUNDS=4 (see load.py)
+#   LOAD_GZIP=1            ask for gzip as browsers do (GZipMiddleware); 0: not
 #   WEB_CONCURRENCY        gunicorn workers (default in gunicorn.conf.py)
-#   DJANGO_CONN_MAX_AGE    default here 60: one connection per worker, kept
+#   DJANGO_CONN_MAX_AGE    `make serve` defaults it to 60
 #   REDIS_URL              default here redis://127.0.0.1:6379/3
 #   DJANGO_SECRET_KEY      default here: a throwaway key for this run only
 set -euo pipefail
@@ -30,7 +31,6 @@ BIG_PATH=/articles/$BIG_SLUG/
 export DATABASE_URL="postgres://root@127.0.0.1:5432/$DB"
 export DJANGO_DEBUG=0
 export DJANGO_ALLOWED_HOSTS=127.0.0.1
-export DJANGO_CONN_MAX_AGE=${DJANGO_CONN_MAX_AGE:-60}
 # The workers are separate processes: they share thread skeletons through Redis,
 # as production does. Keys of this run only: every run starts from an empty
 # cache, and never meets skeletons an older checkout or database left behind.
@@ -82,7 +82,7 @@ done
 workers=$(grep -c 'Booting worker' "$LOG" || true)
 code=$(git describe --always --dirty 2>/dev/null || echo 'not a git checkout')
 echo "serve_load: gunicorn answers (pid $(cat "$RUN/gunicorn.pid"), $workers workers;" \
-  "DJANGO_CONN_MAX_AGE=$DJANGO_CONN_MAX_AGE; cache $REDIS_URL, prefix $CACHE_KEY_PREFIX;" \
+  "DJANGO_CONN_MAX_AGE=${DJANGO_CONN_MAX_AGE:-60}; cache $REDIS_URL, prefix $CACHE_KEY_PREFIX;" \
   "code $code)"
 
 # Static files: the page links hashed names, WhiteNoise serves them for a year.
@@ -102,12 +102,24 @@ for asset in $assets /static/css/forum.css; do
 done
 
 $PY benchmarks/ensure_thread.py --size 10000 --slug "$BIG_SLUG"
+# Planner statistics and a table without dead rows, as autovacuum keeps them in
+# production. This server runs with autovacuum off: building the thread leaves
+# ~27,000 dead row versions (mptt moves lft/rght) and no statistics, and the
+# first page then scans the whole thread (4x slower, measured).
+psql -h 127.0.0.1 -U root -d "$DB" -q -c 'VACUUM (ANALYZE)'
+echo "serve_load: VACUUM (ANALYZE) done (autovacuum on this server: $(psql -h 127.0.0.1 -U root -d "$DB" -Atc 'show autovacuum'))"
 curl -s -o /dev/null -w "serve_load: $BIG_PATH once: %{http_code}, %{size_download} bytes, %{time_total} s\n" \
   "http://$HOST:$PORT$BIG_PATH"
 
+# PostgreSQL's postmaster, to show its CPU share too (when its pid file is readable).
+db_pid=$(head -n 1 "$(psql -h 127.0.0.1 -U root -d "$DB" -Atc 'show data_directory')/postmaster.pid" \
+  2>/dev/null || true)
+
 status=0
 $PY benchmarks/load.py --host $HOST --port "$PORT" --server-pid "$(cat "$RUN/gunicorn.pid")" \
+  ${db_pid:+--db-pid "$db_pid"} \
   --clients "${LOAD_CLIENTS:-16}" --duration "${LOAD_DURATION:-20}" \
-  --warmup "${LOAD_WARMUP:-2}" --rounds "${LOAD_ROUNDS:-4}" "$SEED_PATH" "$BIG_PATH" || status=$?
+  --warmup "${LOAD_WARMUP:-2}" --rounds "${LOAD_ROUNDS:-4}" \
+  $([[ ${LOAD_GZIP:-1} == 1 ]] && echo --gzip) "$SEED_PATH" "$BIG_PATH" || status=$?
 echo "serve_load: target: $BIG_PATH at >= 0.5 of $SEED_PATH's req/s (÷ first column)"
 exit $status

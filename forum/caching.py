@@ -5,12 +5,15 @@ from django.conf import settings
 from django.core.cache import cache
 
 SORTS = ("oldest", "newest", "best")
+# Part of every key: a deploy that changes what a skeleton holds must not read
+# the old shape out of a shared Redis.
+SKELETON_FORMAT = 2
 
 
 def skeleton_key(article_id, version, sort):
     # The page settings shape the skeleton's pages, so they are part of its key.
     return (
-        f"forum:thread:{article_id}:{version}:{sort}:"
+        f"forum:thread{SKELETON_FORMAT}:{article_id}:{version}:{sort}:"
         f"{settings.FORUM_TOP_LEVEL_PAGE_SIZE}:{settings.FORUM_PAGE_COMMENT_CAP}"
     )
 
