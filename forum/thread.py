@@ -532,9 +532,8 @@ def comment_actions(comment, user):
     """(url, label, is_moderation) for every action ``user`` may take on
     ``comment``: its own page lists them all, with or without JavaScript."""
     base = f"{comment.article.comments_url}{comment.pk}/"
+    # Reply is in the comment's own fragment, for everyone.
     actions = []
-    if comment.can_accept_replies() and user.is_authenticated:
-        actions.append((f"{base}reply/", "Reply", False))
     if comment.is_editable_by(user):
         actions.append((f"{base}edit/", "Edit", False))
     if user.is_authenticated and comment.author_id == user.pk and not comment.is_hidden:
