@@ -112,9 +112,10 @@ class Comment(MPTTModel):
             models.Index(
                 fields=["tree_id", "rght"], name="forum_comment_tree_rght_idx"
             ),
-            # A thread's skeleton reads only its top-level comments...
+            # A thread's skeleton reads only its top-level comments, all it
+            # needs of them in the index...
             models.Index(
-                fields=["article", "tree_id"],
+                fields=["article", "tree_id", "created_at", "lft", "rght", "level"],
                 condition=models.Q(level=0),
                 name="forum_comment_roots_idx",
             ),

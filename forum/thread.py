@@ -82,7 +82,8 @@ def build_skeleton(article_id, sort):
     roots = _select(
         "tree_id, created_at, lft, rght, "
         f"(SELECT COUNT(*) FROM {table} WHERE article_id = %s "
-        f"AND status <> '{PUBLISHED}')",
+        # Written as the partial index's condition is, so SQLite uses it too.
+        f"AND NOT (status = '{PUBLISHED}'))",
         "article_id = %s AND level = 0",
         [article_id, article_id],
         "tree_id",
