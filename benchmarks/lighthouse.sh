@@ -7,7 +7,8 @@
 #
 # Five runs: the front page (mobile, desktop), the seed article (mobile,
 # desktop), the big-thread article (mobile). Prints the four scores of each and
-# every audit that scored below 1, with the elements it names. Reports (JSON and
+# every audit that scored below 1, with its weight in the category score (0 for
+# diagnostics and insights) and the elements it names. Reports (JSON and
 # HTML) go to $LIGHTHOUSE_OUT (default artifacts/lighthouse/). REPEAT=2 runs
 # each audit twice (performance varies on a busy machine); BIG_SLUG names the
 # big thread (default bench-3000); ONLY="seed big" keeps only the runs named.
@@ -58,7 +59,8 @@ for (const c of cats) {
     const what = ((a.details && a.details.items) || [])
       .map((i) => (i.node && (i.node.selector || i.node.snippet)) || i.url || i.source || "")
       .filter(Boolean).slice(0, 3).join(" | ");
-    console.log("    " + c + ": " + a.id + " (" + a.score + ") " + a.title +
+    // Weight 0: a diagnostic or insight, shown but not part of the score.
+    console.log("    " + c + ": " + a.id + " (" + a.score + ", weight " + ref.weight + ") " + a.title +
       (a.displayValue ? " [" + a.displayValue + "]" : "") + (what ? " -> " + what : ""));
   }
 }' "$1" "$2"
@@ -71,12 +73,21 @@ echo "$RUNS" | while read -r name path form; do
     label="$name-$form-$i"
     preset=""
     [ "$form" = desktop ] && preset="--preset=desktop"
-    # shellcheck disable=SC2086 # $preset is empty or one word
-    "$LH" "$BASE$path" $preset --quiet \
-      --only-categories=performance,accessibility,best-practices,seo \
-      --chrome-flags="$FLAGS" \
-      --output=json --output=html --output-path="$OUT/$label" >/dev/null
-    summarize "$OUT/$label.report.json" "$label"
+    # On a busy machine Chromium's trace sometimes comes back without a
+    # navigation start (NO_NAVSTART): run again, up to three tries in all.
+    tries=0
+    rm -f "$OUT/$label.report.json"
+    until [ -s "$OUT/$label.report.json" ] && node -e \
+      'process.exit(require(process.argv[1]).runtimeError ? 1 : 0)' "$OUT/$label.report.json"; do
+      tries=$((tries + 1))
+      if [ "$tries" -gt 3 ]; then echo "$label: no report after 3 tries" >&2; break; fi
+      # shellcheck disable=SC2086 # $preset is empty or one word
+      "$LH" "$BASE$path" $preset --quiet \
+        --only-categories=performance,accessibility,best-practices,seo \
+        --chrome-flags="$FLAGS" \
+        --output=json --output=html --output-path="$OUT/$label" >/dev/null || true
+    done
+    [ -s "$OUT/$label.report.json" ] && summarize "$OUT/$label.report.json" "$label"
     i=$((i + 1))
   done
 done
