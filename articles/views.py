@@ -1,8 +1,12 @@
 """Article pages: the list, and one article with a page of its thread."""
 
+import dataclasses
+
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from forum.forms import CommentForm
 from forum.models import Comment
@@ -11,6 +15,9 @@ from forum.thread import DEFAULT_SORT, SORTS, NotOnPage, thread_page
 from .models import Article
 
 SORT_SESSION_KEY = "thread_sort"
+# Where the thread goes in the rendered page. Nothing a reader writes can
+# contain it: comment text and article bodies reach the page escaped.
+THREAD_MARKER = "<!--forum:thread-page-->"
 
 
 def article_list(request):
@@ -64,9 +71,15 @@ def article_detail(request, slug):
     except ValueError:
         raise Http404("No such page.") from None
     context = {
+        # The template gets a marker for the thread's HTML, spliced in as bytes
+        # below: passed through the template engine's joins and the page's
+        # encoding, a megabyte of thread cost more than assembling it.
+        "thread": dataclasses.replace(thread, html=mark_safe(THREAD_MARKER)),
         "article": article,
-        "thread": thread,
         "canonical_url": request.build_absolute_uri(thread.canonical_path),
         "form": CommentForm(),
     }
-    return render(request, "articles/article_detail.html", context)
+    page = render_to_string("articles/article_detail.html", context, request)
+    head, marker, tail = page.partition(THREAD_MARKER)
+    parts = (head, thread.html, tail) if marker else (page,)
+    return HttpResponse(b"".join(part.encode() for part in parts))

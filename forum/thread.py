@@ -359,9 +359,11 @@ def viewer_controls(*, viewer, rows, shown, exclude=()):
 
 @dataclass
 class ThreadPage:
-    """One page of an article's thread, ready for the template."""
+    """One page of an article's thread, ready for the template. ``html`` is
+    joined from stored, sanitised fragments and fixed markup: safe to show."""
 
     html: str
+    shown: int  # comments on this page
     sort: str
     number: int
     count: int
@@ -438,7 +440,10 @@ def thread_page(*, article, user, sort=DEFAULT_SORT, page=1, comment_id=None):
     if comment_id is not None and comment_id not in assembled.shown:
         raise NotOnPage(comment_id)
     return ThreadPage(
-        html=mark_safe(assembled.html),
+        # Not mark_safe()d: that copies a megabyte for the whole of a big thread;
+        # the article page splices it in (articles/views.py).
+        html=assembled.html,
+        shown=len(assembled.shown),
         sort=sort,
         number=page,
         count=len(found.pages),
