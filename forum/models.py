@@ -9,27 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
-from mptt.querysets import TreeQuerySet
 
 # Recorded as the moderation reason when authors delete their own comment.
 AUTHOR_DELETED_REASON = "Deleted by its author."
-
-
-class CommentQuerySet(TreeQuerySet):
-    def thread(self, article):
-        """Every comment of an article, hidden ones included, in display order.
-
-        Hidden comments stay in: the template shows a placeholder, so replies to
-        them keep their place in the tree.
-        """
-        return (
-            self.filter(article=article)
-            .select_related("author")
-            .order_by("tree_id", "lft")
-        )
-
-
-CommentManager = TreeManager.from_queryset(CommentQuerySet)
 
 
 class Comment(MPTTModel):
@@ -89,7 +71,7 @@ class Comment(MPTTModel):
     )
     fragment_version = models.CharField(max_length=16, blank=True, editable=False)
 
-    objects = CommentManager()
+    objects = TreeManager()
 
     class Meta:
         permissions = [("moderate_comment", "Can moderate comments")]
@@ -184,14 +166,6 @@ class Comment(MPTTModel):
             and not self.is_hidden
             and (now or timezone.now()) - self.created_at < window
         )
-
-    def is_visible_to(self, user, *, can_moderate=False):
-        """Whether the viewer may read this comment's text."""
-        if self.status == self.Status.PUBLISHED or can_moderate:
-            return True
-        if self.status == self.Status.PENDING:
-            return user.is_authenticated and user.pk == self.author_id
-        return False
 
     def fragment_for(self, *, private):
         """The stored HTML for a viewer who may (``private``) or may not read

@@ -17,29 +17,6 @@ pytestmark = pytest.mark.django_db
 WINDOW = timedelta(minutes=settings.FORUM_EDIT_WINDOW_MINUTES)
 
 
-# Comment.is_visible_to
-
-
-@pytest.mark.parametrize(
-    ("status", "anonymous", "author", "other", "moderator"),
-    [
-        (Comment.Status.PUBLISHED, True, True, True, True),
-        (Comment.Status.PENDING, False, True, False, True),
-        (Comment.Status.REMOVED, False, False, False, True),
-        (Comment.Status.SPAM, False, False, False, True),
-    ],
-)
-def test_who_may_read_a_comment_depends_on_its_status(
-    user, other_user, status, anonymous, author, other, moderator
-):
-    comment = CommentFactory(author=user, status=status)
-
-    assert comment.is_visible_to(AnonymousUser()) is anonymous
-    assert comment.is_visible_to(user) is author
-    assert comment.is_visible_to(other_user) is other
-    assert comment.is_visible_to(other_user, can_moderate=True) is moderator
-
-
 # Comment.is_editable_by
 
 
@@ -174,25 +151,6 @@ def test_a_removed_guest_comment_is_never_deleted_by_its_author(moderator):
 )
 def test_only_published_comments_accept_replies(status, accepts):
     assert CommentFactory(status=status).can_accept_replies() is accepts
-
-
-# CommentQuerySet
-
-
-def test_thread_holds_every_comment_of_the_article_in_tree_order(article, moderator):
-    first = CommentFactory(article=article)
-    second = CommentFactory(article=article)
-    reply_to_first = CommentFactory(parent=first)
-    removed = CommentFactory(parent=reply_to_first)
-    services.remove_comment(comment=removed, moderator=moderator, reason="x")
-    CommentFactory(article=ArticleFactory())
-
-    assert list(Comment.objects.thread(article)) == [
-        first,
-        reply_to_first,
-        removed,
-        second,
-    ]
 
 
 # Article.blocks

@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from forum import fragments, services
 from forum.models import Comment, ThreadState
+from forum.thread import Viewer
 from tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +45,34 @@ def _age(comment, **delta):
     Comment.objects.filter(pk=comment.pk).update(
         created_at=timezone.now() - timedelta(**delta)
     )
+
+
+# Who sees what.
+
+
+@pytest.mark.parametrize(
+    ("status", "anonymous", "author", "other", "moderator_sees"),
+    [
+        (Comment.Status.PUBLISHED, "public", "public", "public", "public"),
+        (Comment.Status.PENDING, "omitted", "private", "omitted", "private"),
+        (Comment.Status.REMOVED, "public", "public", "public", "private"),
+        (Comment.Status.SPAM, "public", "public", "public", "private"),
+    ],
+)
+def test_how_each_viewer_sees_a_comment_depends_on_its_status(
+    user, other_user, moderator, status, anonymous, author, other, moderator_sees
+):
+    """ "public" is the fragment any reader gets (a placeholder unless the
+    comment is published), "private" its text with a status badge, "omitted"
+    nothing: a pending comment without replies does not exist for others."""
+
+    def sees(viewer):
+        return Viewer(viewer).sees(status, user.pk, True)
+
+    assert sees(AnonymousUser()) == anonymous
+    assert sees(user) == author
+    assert sees(other_user) == other
+    assert sees(moderator) == moderator_sees
 
 
 # Pages.
