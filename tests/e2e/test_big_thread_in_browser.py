@@ -138,6 +138,10 @@ def test_author_and_moderator_get_their_controls_in_the_thread(
     other_actions = page.locator(f"#comment-{other.pk} > article .comment__actions")
     expect(other_actions.get_by_role("link", name="Edit")).to_have_count(0)
     expect(other_actions.get_by_role("link", name="Remove")).to_have_count(0)
+    # WCAG 2.2 target size: every action link at least 24 x 24 px.
+    for link in page.locator(".comment__action").all():
+        box = link.bounding_box()
+        assert box["height"] >= 24 and box["width"] >= 24, (link.inner_text(), box)
 
     page = new_context().new_page()
     _log_in(page, moderator)
