@@ -18,6 +18,10 @@ the database write lock before the transaction reads anything.
 
 Changes that do not touch the tree (status, text) update only their own columns,
 so a stale in-memory instance can never write old lft/rght values back.
+
+Every change that shows re-renders the comment's stored fragments
+(forum/fragments.py) and, last in its transaction, bumps the thread's version,
+which keys the cached skeletons forum/thread.py reads.
 """
 
 import logging
@@ -260,9 +264,9 @@ def delete_comment(*, comment, user):
             node = _locked_node(comment.pk)
         except Comment.DoesNotExist:
             return True
-        _changed_thread(node.article_id)
         if node.is_leaf_node():
             node.delete()
+            _changed_thread(node.article_id)
             return True
         _update(
             comment,
@@ -272,6 +276,7 @@ def delete_comment(*, comment, user):
             moderation_reason=AUTHOR_DELETED_REASON,
         )
         _rerender(comment)
+        _changed_thread(node.article_id)
     return False
 
 
