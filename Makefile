@@ -74,4 +74,4 @@ benchmark: $(VENV)-bench/.installed
 	$(VENV)-bench/bin/python benchmarks/thread_page.py $(BENCHMARK_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-bench staticfiles artifacts .pytest_cache .ruff_cache
