@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from forum.services import refresh_article_fragments
+
 from .models import Article
 
 
@@ -12,3 +14,9 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["source_key", "created_at", "updated_at"]
     date_hierarchy = "published_at"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "slug" in form.changed_data:
+            # Stored comment fragments link to the article's old address.
+            refresh_article_fragments(article=obj)

@@ -375,6 +375,14 @@ def refresh_author_fragments(*, user):
     return len(comments)
 
 
+def refresh_article_fragments(*, article):
+    """Mark every fragment of ``article``'s comments stale (their links carry
+    its slug, which changed); pages re-render them as they show them."""
+    with transaction.atomic():
+        Comment.objects.filter(article=article).update(fragment_version="")
+        _changed_thread(article.pk)
+
+
 def refresh_stale_fragments(*, comment_ids):
     """Re-render the given comments if their fragments were stored by another
     template version; a page calls this for what it is about to show."""

@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from articles.models import Article
 from forum.models import Comment
-from forum.services import post_comment
+from forum.services import post_comment, refresh_article_fragments
 
 from .base import ParsedArticle, ParsedComment, SourceError, decode_source
 from .plaintext import parse_article_text
@@ -145,6 +145,9 @@ def import_article(
                 for name in result.changed_fields:
                     setattr(article, name, wanted[name])
                 _save_article(article)
+                if "slug" in result.changed_fields:
+                    # Stored comment fragments link to the old address.
+                    refresh_article_fragments(article=article)
         existing = {
             comment.source_key: comment
             for comment in Comment.objects.filter(article=article).exclude(

@@ -209,6 +209,20 @@ def test_import_article_takes_title_slug_and_source_url(tmp_path):
 
 
 @pytest.mark.django_db
+def test_reimport_under_a_new_slug_moves_the_comments_links(client, tmp_path):
+    source = tmp_path / "story.txt"
+    source.write_text("Body paragraph one. More.\nTwo.\n\nA comment.\n", "utf-8")
+    call_command("import_article", str(source), slug="old", stdout=StringIO())
+    comment = Comment.objects.get()
+
+    call_command("import_article", str(source), slug="new", stdout=StringIO())
+
+    page = client.get("/articles/new/").content.decode()
+    assert f"/articles/new/comments/{comment.pk}/reply/" in page
+    assert "/articles/old/" not in page
+
+
+@pytest.mark.django_db
 def test_title_is_derived_from_the_first_sentence_when_not_given(tmp_path):
     source = tmp_path / "x.txt"
     source.write_text(
