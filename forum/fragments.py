@@ -57,7 +57,8 @@ def render_fragments(comment, *, article_url, comments_url):
     }
     with timezone.override(settings.TIME_ZONE):
         public = template.render({**context, "private": False}).strip()
-        if comment.status == comment.Status.PUBLISHED:
+        # Published: the same for all. Deleted: its text is gone for all.
+        if comment.status in (comment.Status.PUBLISHED, comment.Status.DELETED):
             return public, ""
         return public, template.render({**context, "private": True}).strip()
 

@@ -10,9 +10,6 @@ from django.utils import timezone
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 
-# Recorded as the moderation reason when authors delete their own comment.
-AUTHOR_DELETED_REASON = "Deleted by its author."
-
 
 class Comment(MPTTModel):
     class Status(models.TextChoices):
@@ -20,6 +17,8 @@ class Comment(MPTTModel):
         PENDING = "pending", "Awaiting moderation"
         REMOVED = "removed", "Removed"
         SPAM = "spam", "Spam"
+        # Terminal: the author's choice; its text is erased (forum/services.py).
+        DELETED = "deleted", "Deleted by its author"
 
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="comments"
@@ -134,22 +133,15 @@ class Comment(MPTTModel):
 
     @property
     def is_hidden(self):
-        return self.status in (self.Status.REMOVED, self.Status.SPAM)
-
-    @property
-    def moderation_state(self):
-        """The status, with an author's own deletion told apart from removal:
-        the two allow different moderator actions (see forum/transitions.py)."""
-        return "deleted" if self.is_deleted_by_author else self.status
+        return self.status in (
+            self.Status.REMOVED,
+            self.Status.SPAM,
+            self.Status.DELETED,
+        )
 
     @property
     def is_deleted_by_author(self):
-        return (
-            self.status == self.Status.REMOVED
-            and self.author_id is not None
-            and self.moderated_by_id == self.author_id
-            and self.moderation_reason == AUTHOR_DELETED_REASON
-        )
+        return self.status == self.Status.DELETED
 
     def excerpt(self, length=80):
         text = " ".join(self.body.split())

@@ -37,8 +37,8 @@ from django.utils import timezone
 from .caching import forget_skeletons
 from .fragments import current_version, render_fragments
 from .markup import render_comment
-from .models import AUTHOR_DELETED_REASON, Comment, ThreadState
-from .transitions import can_moderate
+from .models import Comment, ThreadState
+from .transitions import TRANSITIONS, can_moderate
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,8 @@ def post_comment(
                     parent=parent,
                     author=author,
                     body=body,
+                    # A removed twin is no "your comment is posted".
+                    status__in=[Comment.Status.PUBLISHED, Comment.Status.PENDING],
                     created_at__gte=timezone.now() - DUPLICATE_WINDOW,
                 )
                 .order_by("-pk")
@@ -234,91 +236,133 @@ def post_comment(
 
 
 def edit_comment(*, comment, editor, body):
-    """Replace the text of ``comment``: its author, within the edit window."""
+    """Replace the text of ``comment``: its author, within the edit window,
+    while it is published or pending. Under pre-moderation the edit of a
+    published comment goes back to review.
+
+    The rule is checked by the UPDATE itself, under the tree lock a removal
+    also takes, so an edit decided on a stale copy never lands.
+    """
     if not comment.is_editable_by(editor):
         raise PermissionDenied(EDIT_DENIED)
     body = _clean_body(body)
+    now = timezone.now()
+    window = timedelta(minutes=settings.FORUM_EDIT_WINDOW_MINUTES)
+    review = settings.FORUM_PREMODERATION and not can_moderate(editor)
+    changes = {"body": body, "body_html": render_comment(body), "edited_at": now}
     with transaction.atomic():
-        _update(
-            comment,
-            body=body,
-            body_html=render_comment(body),
-            edited_at=timezone.now(),
-        )
+        node = _locked_or_gone(comment)
+        if review and node.status == Comment.Status.PUBLISHED:
+            changes["status"] = Comment.Status.PENDING
+        updated = Comment.objects.filter(
+            pk=comment.pk,
+            author=editor,
+            status__in=[Comment.Status.PUBLISHED, Comment.Status.PENDING],
+            created_at__gt=now - window,
+        ).update(**changes)
+        if not updated:
+            raise PermissionDenied(EDIT_DENIED)
+        for name, value in changes.items():
+            setattr(comment, name, value)
         _rerender(comment)
         _changed_thread(comment.article_id)
     return comment
 
 
-def delete_comment(*, comment, user):
-    """Delete ``comment`` for its author.
+def _locked_or_gone(comment):
+    try:
+        return _locked_node(comment.pk)
+    except Comment.DoesNotExist:
+        raise ValidationError("That comment no longer exists.") from None
 
-    A comment with replies stays as a placeholder so the replies keep their
-    place; one without replies is deleted outright. Returns True when the row
-    itself is gone.
+
+def delete_comment(*, comment, user):
+    """Delete ``comment`` for its author, for good: a comment without replies
+    goes; one with replies stays as a "deleted by its author" placeholder with
+    its text erased, so the replies keep their place. Returns True when the
+    row itself is gone.
+
+    Only from the states TRANSITIONS["delete"] allows (not after a moderator
+    removed it, so the moderator's decision and its evidence stay), checked by
+    the write itself under the tree lock.
     """
     if not (user.is_authenticated and comment.author_id == user.pk):
         raise PermissionDenied(DELETE_DENIED)
+    allowed = Comment.objects.filter(
+        pk=comment.pk, author=user, status__in=TRANSITIONS["delete"].sources
+    )
     with transaction.atomic():
         try:
             node = _locked_node(comment.pk)
         except Comment.DoesNotExist:
             return True
         if node.is_leaf_node():
+            # mptt's own delete closes the gap; the row was read under the lock
+            # every status change takes, so its state is current.
+            if node.author_id != user.pk or not allowed_from(node, "delete"):
+                raise PermissionDenied(DELETE_DENIED)
             node.delete()
             _changed_thread(node.article_id)
             return True
-        _update(
-            comment,
-            status=Comment.Status.REMOVED,
-            moderated_by=user,
-            moderated_at=timezone.now(),
-            moderation_reason=AUTHOR_DELETED_REASON,
-        )
+        erased = {
+            "status": Comment.Status.DELETED,
+            "body": "",
+            "body_html": "",
+            "moderated_by": user,
+            "moderated_at": timezone.now(),
+            "moderation_reason": "",
+        }
+        if not allowed.update(**erased):
+            raise PermissionDenied(DELETE_DENIED)
+        for name, value in erased.items():
+            setattr(comment, name, value)
         _rerender(comment)
         _changed_thread(node.article_id)
     return False
 
 
-def _moderate(*, comment, moderator, to_status, allowed_from, reason=""):
+def allowed_from(comment, verb):
+    return comment.status in TRANSITIONS[verb].sources
+
+
+def _moderate(*, comment, moderator, verb, reason=None):
+    """Carry out the moderator transition ``verb`` (forum/transitions.py).
+
+    A conditional UPDATE on the states the transition starts from, under the
+    lock replies take: a reply cannot slip under a comment being removed, and a
+    decision made on a stale copy changes nothing and says so. ``reason``
+    None keeps the recorded one (a restore does not wipe why it was removed).
+    """
     _require_moderator(moderator)
+    transition = TRANSITIONS[verb]
+    changes = {"status": transition.target, "moderated_by": moderator}
+    if reason is not None:
+        changes["moderation_reason"] = reason
     with transaction.atomic():
-        current = (
-            Comment.objects.select_for_update()
-            .filter(pk=comment.pk)
-            .values_list("status", flat=True)
-            .first()
-        )
-        if current is None:
-            raise ValidationError("That comment no longer exists.")
-        if current not in allowed_from:
-            raise ValidationError(
-                f"A comment that is {Comment.Status(current).label.lower()} "
-                f"cannot become {Comment.Status(to_status).label.lower()}."
-            )
-        _update(
-            comment,
-            status=to_status,
-            moderated_by=moderator,
-            moderated_at=timezone.now(),
-            moderation_reason=reason,
-        )
+        node = _locked_or_gone(comment)
+        changes["moderated_at"] = timezone.now()
+        updated = Comment.objects.filter(
+            pk=comment.pk, status__in=transition.sources
+        ).update(**changes)
+        if not updated:
+            if node.status == Comment.Status.DELETED:
+                raise ValidationError(
+                    "Its author deleted this comment; nobody can bring it back."
+                )
+            state = Comment.Status(node.status).label.lower()
+            target = Comment.Status(transition.target).label.lower()
+            raise ValidationError(f"A comment that is {state} cannot become {target}.")
+        for name, value in changes.items():
+            setattr(comment, name, value)
         _rerender(comment)
         _changed_thread(comment.article_id)
-    logger.info(
-        "comment %s set to %s by %s: %s", comment.pk, to_status, moderator, reason
-    )
+    logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, reason or "-")
     return comment
 
 
 def approve_comment(*, comment, moderator):
     """Publish a comment that was waiting for moderation."""
-    return _moderate(
-        comment=comment,
-        moderator=moderator,
-        to_status=Comment.Status.PUBLISHED,
-        allowed_from={Comment.Status.PENDING},
-    )
+    return _moderate(comment=comment, moderator=moderator, verb="approve")
 
 
 def remove_comment(*, comment, moderator, reason):
@@ -326,42 +370,16 @@ def remove_comment(*, comment, moderator, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give a reason for the removal."})
-    return _moderate(
-        comment=comment,
-        moderator=moderator,
-        to_status=Comment.Status.REMOVED,
-        allowed_from={Comment.Status.PUBLISHED, Comment.Status.PENDING},
-        reason=reason,
-    )
+    return _moderate(comment=comment, moderator=moderator, verb="remove", reason=reason)
 
 
 def mark_comment_spam(*, comment, moderator, reason="Spam"):
-    return _moderate(
-        comment=comment,
-        moderator=moderator,
-        to_status=Comment.Status.SPAM,
-        allowed_from={
-            Comment.Status.PUBLISHED,
-            Comment.Status.PENDING,
-            Comment.Status.REMOVED,
-        },
-        reason=reason,
-    )
+    return _moderate(comment=comment, moderator=moderator, verb="spam", reason=reason)
 
 
 def restore_comment(*, comment, moderator):
-    """Bring a removed or spam comment back; not one its author deleted."""
-    if comment.is_deleted_by_author:
-        raise ValidationError(
-            "Its author deleted this comment; only the author's choice can bring "
-            "it back."
-        )
-    return _moderate(
-        comment=comment,
-        moderator=moderator,
-        to_status=Comment.Status.PUBLISHED,
-        allowed_from={Comment.Status.REMOVED, Comment.Status.SPAM},
-    )
+    """Bring a removed or spam comment back (never one its author deleted)."""
+    return _moderate(comment=comment, moderator=moderator, verb="restore")
 
 
 def refresh_author_fragments(*, user):

@@ -350,9 +350,7 @@ def viewer_controls(*, viewer, rows, shown, exclude=()):
                 editable.append(pk)
     controls = {"edit": editable, "delete": deletable}
     if viewer.is_moderator:
-        controls["moderate"] = {
-            state: moderator_actions(state) for state in MODERATOR_ACTIONS
-        }
+        controls["moderate"] = MODERATOR_ACTIONS
         controls["exclude"] = list(exclude)
     return controls
 
@@ -547,6 +545,6 @@ def comment_actions(comment, user):
     if can_moderate(user):
         actions += [
             (f"{base}{name}/", label, True)
-            for name, label in moderator_actions(comment.moderation_state)
+            for name, label in moderator_actions(comment.status)
         ]
     return actions

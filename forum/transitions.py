@@ -1,28 +1,73 @@
-"""Which moderator actions a comment offers in each state: one table, read by the
-comment page, the thread's viewer script and (through the same names) the
-services that carry the actions out."""
+"""Who may do what to a comment: one table of transitions, read by the services
+that carry them out, the admin actions, the comment page and the thread's
+viewer script, so an action is offered exactly when it is allowed."""
+
+from dataclasses import dataclass
+
+from .models import Comment
 
 MODERATE_PERMISSION = "forum.moderate_comment"
+
+PUBLISHED = Comment.Status.PUBLISHED
+PENDING = Comment.Status.PENDING
+REMOVED = Comment.Status.REMOVED
+SPAM = Comment.Status.SPAM
+DELETED = Comment.Status.DELETED
 
 
 def can_moderate(user):
     return bool(user and user.is_authenticated and user.has_perm(MODERATE_PERMISSION))
 
 
-# state (Comment.moderation_state) -> the actions, in the order they show.
-# Each action is a URL name in forum/urls.py and a service in forum/services.py:
-# approve -> approve_comment, remove -> remove_comment, restore -> restore_comment.
-MODERATOR_ACTIONS = {
-    "pending": ("approve", "remove"),
-    "published": ("remove",),
-    "removed": ("restore",),
-    "spam": ("restore",),
-    # An author's own deletion is theirs: nobody brings it back.
-    "deleted": (),
+@dataclass(frozen=True)
+class Transition:
+    verb: str
+    label: str
+    sources: frozenset  # the states it may start from
+    target: str
+    reason_required: bool
+    by_author: bool  # the comment's author takes it, not a moderator
+
+
+TRANSITIONS = {
+    t.verb: t
+    for t in (
+        Transition("approve", "Approve", frozenset({PENDING}), PUBLISHED, False, False),
+        Transition(
+            "remove", "Remove", frozenset({PUBLISHED, PENDING}), REMOVED, True, False
+        ),
+        Transition(
+            "spam",
+            "Mark as spam",
+            frozenset({PUBLISHED, PENDING, REMOVED}),
+            SPAM,
+            False,
+            False,
+        ),
+        Transition(
+            "restore", "Restore", frozenset({REMOVED, SPAM}), PUBLISHED, False, False
+        ),
+        # An author's deletion is terminal: no transition leaves DELETED.
+        Transition(
+            "delete", "Delete", frozenset({PUBLISHED, PENDING}), DELETED, False, True
+        ),
+    )
 }
-ACTION_LABELS = {"approve": "Approve", "remove": "Remove", "restore": "Restore"}
+# The moderator actions that have a page in the thread (forum/urls.py).
+IN_THREAD = ("approve", "remove", "restore")
+
+
+def allowed(verb, state):
+    return state in TRANSITIONS[verb].sources
 
 
 def moderator_actions(state):
-    """(name, label) pairs a moderator may take on a comment in ``state``."""
-    return [(name, ACTION_LABELS[name]) for name in MODERATOR_ACTIONS[state]]
+    """(verb, label) of the thread's moderator actions open to a comment in
+    ``state``, in the order they show."""
+    return [
+        (verb, TRANSITIONS[verb].label) for verb in IN_THREAD if allowed(verb, state)
+    ]
+
+
+# For the viewer script: each state's moderator actions.
+MODERATOR_ACTIONS = {state.value: moderator_actions(state) for state in Comment.Status}

@@ -174,7 +174,8 @@ def test_restore_action_publishes_removed_comments(admin_client, moderator, comm
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED
     assert comment.moderated_by == moderator
-    assert comment.moderation_reason == ""
+    # Why it was removed stays on record.
+    assert comment.moderation_reason == "Oops"
 
 
 def test_changelist_offers_only_the_moderation_actions(admin_client, comment):

@@ -142,12 +142,16 @@ def test_author_deleting_a_leaf_removes_the_row_and_closes_the_gap(comment):
     assert services.find_tree_problems() == []
 
 
-def test_author_deleting_a_comment_with_replies_leaves_a_placeholder(comment):
+def test_author_deleting_a_comment_with_replies_leaves_a_placeholder(article):
+    comment = CommentFactory(article=article, body="Words I take back.")
     reply = CommentFactory(parent=comment)
     assert services.delete_comment(comment=comment, user=comment.author) is False
     comment.refresh_from_db()
-    assert comment.status == Comment.Status.REMOVED
+    assert comment.status == Comment.Status.DELETED
     assert comment.is_deleted_by_author
+    # Deleting erases the text, as the delete page promises.
+    assert (comment.body, comment.body_html) == ("", "")
+    assert "Words I take back." not in comment.fragment_private + comment.fragment
     assert Comment.objects.get(pk=reply.pk).parent_id == comment.pk
 
 
@@ -272,7 +276,84 @@ def test_a_comment_its_author_deleted_cannot_be_restored(comment, moderator):
     services.delete_comment(comment=comment, user=comment.author)
     with pytest.raises(ValidationError, match="Its author deleted"):
         services.restore_comment(comment=comment, moderator=moderator)
-    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.REMOVED
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.DELETED
+
+
+@pytest.mark.parametrize("verb", ["spam", "remove", "approve"])
+def test_no_moderator_action_leaves_an_authors_deletion(comment, moderator, verb):
+    """Defect: marking an author-deleted comment as spam, then restoring it,
+    published the deleted text."""
+    CommentFactory(parent=comment)
+    services.delete_comment(comment=comment, user=comment.author)
+    act = {
+        "spam": services.mark_comment_spam,
+        "remove": lambda **kw: services.remove_comment(reason="x", **kw),
+        "approve": services.approve_comment,
+    }[verb]
+
+    with pytest.raises(ValidationError, match="Its author deleted"):
+        act(comment=comment, moderator=moderator)
+    with pytest.raises(ValidationError):
+        services.restore_comment(comment=comment, moderator=moderator)
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.DELETED
+
+
+@pytest.mark.parametrize("status", ["removed", "spam"])
+def test_author_cannot_delete_what_a_moderator_hid(comment, moderator, status):
+    """Defect: the author's delete overwrote the moderator's reason, and a spam
+    leaf deleted by its author vanished with the evidence."""
+    if status == "removed":
+        services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    else:
+        services.mark_comment_spam(comment=comment, moderator=moderator)
+    stale_copy = Comment.objects.get(pk=comment.pk)
+    stale_copy.status = Comment.Status.PUBLISHED  # as the view read it earlier
+
+    with pytest.raises(PermissionDenied):
+        services.delete_comment(comment=stale_copy, user=comment.author)
+    comment.refresh_from_db()
+    assert comment.status == status
+    assert comment.moderated_by == moderator
+
+
+def test_edit_decided_on_a_stale_copy_does_not_land_after_a_removal(comment, moderator):
+    """Defect: the edit rule was checked on the view's copy and the UPDATE had
+    no conditions, so an edit could land after a removal."""
+    stale_copy = Comment.objects.get(pk=comment.pk)
+    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+
+    with pytest.raises(PermissionDenied):
+        services.edit_comment(comment=stale_copy, editor=comment.author, body="Ha")
+    comment.refresh_from_db()
+    assert comment.body != "Ha"
+    assert comment.status == Comment.Status.REMOVED
+
+
+def test_under_premoderation_an_edited_comment_goes_back_to_review(
+    settings, article, user, moderator
+):
+    settings.FORUM_PREMODERATION = True
+    comment = CommentFactory(article=article, author=user)
+    services.approve_comment(comment=comment, moderator=moderator)
+
+    services.edit_comment(comment=comment, editor=user, body="Something else now.")
+
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PENDING
+    assert "Something else now." not in comment.fragment
+
+
+def test_a_removed_twin_is_not_handed_back_as_posted(comment, moderator):
+    """Defect: the duplicate check returned a removed twin and the reader was
+    told "Your comment is posted"."""
+    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+
+    again = services.post_comment(
+        article=comment.article, body=comment.body, author=comment.author
+    )
+
+    assert again.pk != comment.pk
+    assert again.status == Comment.Status.PUBLISHED
 
 
 def test_a_moderator_removing_their_own_comment_is_a_removal_not_a_deletion(
