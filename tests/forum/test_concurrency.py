@@ -2,10 +2,12 @@
 
 import random
 import threading
+import time
 from collections import defaultdict
 
 import pytest
-from django.db import connection, connections
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
 
 from forum import services
 from forum.models import Comment
@@ -153,3 +155,46 @@ def test_the_same_form_sent_eight_times_at_once_makes_one_comment():
 
     assert Comment.objects.filter(parent=root).count() == 1
     assert len(set(returned)) == 1
+
+
+def test_a_reply_cannot_slip_under_a_comment_while_it_is_being_removed():
+    """Defect: removal took a row lock and replies the tree lock, so a reply
+    was accepted under a comment whose removal was committing."""
+    article = ArticleFactory()
+    moderator = UserFactory(is_superuser=True)
+    target = services.post_comment(article=article, body="Rude", author=UserFactory())
+    removing = threading.Event()
+    outcome = []
+
+    def remove():
+        try:
+            with transaction.atomic():
+                services.remove_comment(
+                    comment=target, moderator=moderator, reason="Rude"
+                )
+                removing.set()
+                # Hold the removal open while the reply tries to land.
+                time.sleep(1)
+        finally:
+            connections.close_all()
+
+    def reply():
+        try:
+            removing.wait(timeout=30)
+            services.post_comment(
+                article=article, parent=target, body="Me too", author=UserFactory()
+            )
+            outcome.append("accepted")
+        except ValidationError as error:
+            outcome.append(" ".join(error.messages))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=remove), threading.Thread(target=reply)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcome == ["This comment is not open for replies."]
+    assert not Comment.objects.filter(parent=target).exists()
