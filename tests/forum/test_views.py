@@ -1254,3 +1254,19 @@ def test_a_pending_comment_without_replies_has_no_page_for_other_readers(
     assert client.get(url).status_code == 404
     client.force_login(user)
     assert client.get(url).status_code == 200
+
+
+def test_reply_to_a_comment_removed_meanwhile_says_so_once_and_gives_the_text_back(
+    client, comment, moderator, user
+):
+    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    client.force_login(user)
+
+    response = client.post(
+        _url("comment_reply", comment), {"body": "My careful answer."}
+    )
+
+    content = _text(response)
+    assert response.status_code == 400
+    assert content.count("not open for replies") == 1
+    assert element(content, "textarea", id="kept-reply").value == "My careful answer."
