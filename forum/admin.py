@@ -4,16 +4,19 @@ The tree columns and the parent link are read-only here, and hard deletes are
 off: removing is a soft delete, and a deleted row would take its replies along.
 """
 
+import csv
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import services
-from .models import Comment
+from .models import Comment, ModerationAction
 from .transitions import can_moderate
 
 
@@ -77,6 +80,7 @@ class CommentAdmin(admin.ModelAdmin):
         "moderated_by",
         "moderated_at",
         "moderation_reason",
+        "history",
         "source_key",
         "level",
         "tree_id",
@@ -100,6 +104,18 @@ class CommentAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("admin:forum_comment_change", args=[obj.parent_id])
         return format_html('<a href="{}">#{}</a>', url, obj.parent_id)
+
+    @admin.display(description="Moderation history")
+    def history(self, obj):
+        count = ModerationAction.objects.filter(comment_number=obj.pk).count()
+        url = reverse("admin:forum_moderationaction_changelist")
+        return format_html(
+            '<a href="{}?comment_number={}">{} recorded act{}</a>',
+            url,
+            obj.pk,
+            count,
+            "" if count == 1 else "s",
+        )
 
     @admin.display(description="As shown")
     def rendered(self, obj):
@@ -182,3 +198,74 @@ class CommentAdmin(admin.ModelAdmin):
             verb="restored",
             call=lambda c: services.restore_comment(comment=c, moderator=request.user),
         )
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """The moderation log: read-only, filterable by moderator, verb and state;
+    per comment through ?comment_number=, per user through the actor filter;
+    exportable as CSV."""
+
+    list_display = [
+        "created_at",
+        "actor",
+        "verb",
+        "from_state",
+        "to_state",
+        "reason",
+        "comment_link",
+        "article",
+    ]
+    list_filter = ["verb", "to_state", "actor", "article"]
+    search_fields = ["reason", "actor__username", "=comment_number"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor", "article"]
+    actions = ["export_csv"]
+
+    @admin.display(description="Comment", ordering="comment_number")
+    def comment_link(self, obj):
+        if obj.comment_id is None:
+            return f"#{obj.comment_number} (gone)"
+        url = reverse("admin:forum_comment_change", args=[obj.comment_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.comment_number)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.action(description="Export selected acts as CSV", permissions=["export"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["when", "moderator", "verb", "from", "to", "reason", "comment", "article"]
+        )
+        for act in queryset.select_related("actor", "article"):
+            writer.writerow(
+                [
+                    act.created_at.isoformat(),
+                    act.actor.get_username() if act.actor else "",
+                    act.verb,
+                    act.from_state,
+                    act.to_state,
+                    act.reason,
+                    act.comment_number,
+                    act.article.slug,
+                ]
+            )
+        return response

@@ -203,3 +203,58 @@ class ThreadState(models.Model):
 
     def __str__(self):
         return f"thread of article {self.article_id} at version {self.version}"
+
+
+class ModerationActionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The moderation log is append-only.")
+
+    def delete(self):
+        raise TypeError("The moderation log is append-only.")
+
+
+class ModerationAction(models.Model):
+    """One act on a comment, recorded in the transaction that does it: who,
+    when, the verb, the state it left and the state it led to, and why.
+    Append-only. An author's deletion is recorded without the text."""
+
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderation_actions",
+    )
+    # Kept when the comment row itself is gone (an author's deleted leaf).
+    comment_number = models.PositiveBigIntegerField(db_index=True)
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderation_actions",
+    )
+    verb = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ModerationActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.verb} comment {self.comment_number} by {self.actor}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The moderation log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The moderation log is append-only.")

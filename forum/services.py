@@ -37,7 +37,7 @@ from django.utils import timezone
 from .caching import forget_skeletons
 from .fragments import current_version, render_fragments
 from .markup import render_comment
-from .models import Comment, ThreadState
+from .models import Comment, ModerationAction, ThreadState
 from .transitions import TRANSITIONS, can_moderate
 
 logger = logging.getLogger(__name__)
@@ -301,6 +301,13 @@ def delete_comment(*, comment, user):
             # every status change takes, so its state is current.
             if node.author_id != user.pk or not allowed_from(node, "delete"):
                 raise PermissionDenied(DELETE_DENIED)
+            _record(
+                comment=node,
+                actor=user,
+                verb="delete",
+                from_state=node.status,
+                to_state=None,
+            )
             node.delete()
             _changed_thread(node.article_id)
             return True
@@ -314,11 +321,33 @@ def delete_comment(*, comment, user):
         }
         if not allowed.update(**erased):
             raise PermissionDenied(DELETE_DENIED)
+        _record(
+            comment=node,
+            actor=user,
+            verb="delete",
+            from_state=node.status,
+            to_state=Comment.Status.DELETED,
+        )
         for name, value in erased.items():
             setattr(comment, name, value)
         _rerender(comment)
         _changed_thread(node.article_id)
     return False
+
+
+def _record(*, comment, actor, verb, from_state, to_state, reason=""):
+    """Append the act to the moderation log, in the caller's transaction."""
+    assert connection.in_atomic_block, "record the act with the change"
+    ModerationAction.objects.create(
+        comment_id=comment.pk if to_state is not None else None,
+        comment_number=comment.pk,
+        article_id=comment.article_id,
+        actor=actor,
+        verb=verb,
+        from_state=from_state,
+        to_state=to_state or "gone",
+        reason=reason,
+    )
 
 
 def allowed_from(comment, verb):
@@ -354,6 +383,14 @@ def _moderate(*, comment, moderator, verb, reason=None):
             raise ValidationError(f"A comment that is {state} cannot become {target}.")
         for name, value in changes.items():
             setattr(comment, name, value)
+        _record(
+            comment=comment,
+            actor=moderator,
+            verb=verb,
+            from_state=node.status,
+            to_state=transition.target,
+            reason=reason or "",
+        )
         _rerender(comment)
         _changed_thread(comment.article_id)
     logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, reason or "-")
