@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import services
-from .models import Comment, ModerationAction
+from .models import Comment, CommentRevision, ModerationAction
 from .transitions import can_moderate
 
 
@@ -50,9 +50,30 @@ def _apply(modeladmin, request, queryset, *, verb, call):
         )
 
 
+class RevisionInline(admin.TabularInline):
+    """Earlier versions of an edited comment, newest first; read-only."""
+
+    model = CommentRevision
+    fields = ["written_at", "replaced_at", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "earlier version"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user)
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
     action_form = ModerationActionForm
+    inlines = [RevisionInline]
     actions = ["approve", "remove", "mark_spam", "restore"]
     list_display = [
         "excerpt_column",

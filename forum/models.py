@@ -205,6 +205,25 @@ class ThreadState(models.Model):
         return f"thread of article {self.article_id} at version {self.version}"
 
 
+class CommentRevision(models.Model):
+    """A comment's text before an edit, for moderators to read; erased with the
+    comment when its author deletes it."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="revisions"
+    )
+    body = models.TextField()
+    body_html = models.TextField()
+    written_at = models.DateTimeField(help_text="When this text was written.")
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["comment", "-replaced_at", "-pk"]
+
+    def __str__(self):
+        return f"comment {self.comment_id} as of {self.written_at:%Y-%m-%d %H:%M}"
+
+
 class ModerationActionQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("The moderation log is append-only.")

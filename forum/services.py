@@ -37,7 +37,7 @@ from django.utils import timezone
 from .caching import forget_skeletons
 from .fragments import current_version, render_fragments
 from .markup import render_comment
-from .models import Comment, ModerationAction, ThreadState
+from .models import Comment, CommentRevision, ModerationAction, ThreadState
 from .transitions import TRANSITIONS, can_moderate
 
 logger = logging.getLogger(__name__)
@@ -262,6 +262,13 @@ def edit_comment(*, comment, editor, body):
         ).update(**changes)
         if not updated:
             raise PermissionDenied(EDIT_DENIED)
+        # The text it replaced, as read under the lock.
+        CommentRevision.objects.create(
+            comment_id=node.pk,
+            body=node.body,
+            body_html=node.body_html,
+            written_at=node.edited_at or node.created_at,
+        )
         for name, value in changes.items():
             setattr(comment, name, value)
         _rerender(comment)
@@ -321,6 +328,8 @@ def delete_comment(*, comment, user):
         }
         if not allowed.update(**erased):
             raise PermissionDenied(DELETE_DENIED)
+        # Every stored version of the text goes with it.
+        node.revisions.all().delete()
         _record(
             comment=node,
             actor=user,

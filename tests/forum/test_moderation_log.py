@@ -119,3 +119,35 @@ def test_readers_cannot_see_the_log(client, comment):
     response = client.get(reverse("admin:forum_moderationaction_changelist"))
 
     assert response.status_code == 403
+
+
+# Revisions.
+
+
+def test_each_edit_keeps_the_text_it_replaced(user):
+    comment = CommentFactory(author=user, body="First try.")
+    services.edit_comment(comment=comment, editor=user, body="Second try.")
+    services.edit_comment(comment=comment, editor=user, body="Third try.")
+
+    assert [r.body for r in comment.revisions.all()] == ["Second try.", "First try."]
+    assert comment.revisions.last().written_at == comment.created_at
+
+
+def test_an_authors_deletion_erases_every_revision(article, user):
+    comment = CommentFactory(article=article, author=user, body="Regret.")
+    CommentFactory(parent=comment)
+    services.edit_comment(comment=comment, editor=user, body="More regret.")
+
+    services.delete_comment(comment=comment, user=user)
+
+    assert not comment.revisions.exists()
+
+
+def test_moderators_read_the_revisions_in_the_admin(client, user, moderator):
+    comment = CommentFactory(author=user, body="What I first said.")
+    services.edit_comment(comment=comment, editor=user, body="What I say now.")
+    client.force_login(moderator)
+
+    page = client.get(reverse("admin:forum_comment_change", args=[comment.pk]))
+
+    assert "What I first said." in page.content.decode()
