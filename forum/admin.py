@@ -75,15 +75,18 @@ class CommentAdmin(admin.ModelAdmin):
     action_form = ModerationActionForm
     inlines = [RevisionInline]
     actions = ["approve", "remove", "mark_spam", "restore"]
+    # Newest first, and narrow enough for 1440 px: where a comment sits is
+    # its parent's excerpt and a link to its place in the thread.
     list_display = [
         "excerpt_column",
-        "article",
         "author_column",
         "status",
+        "reason_column",
         "created_at",
-        "level",
         "parent_column",
+        "thread_link",
     ]
+    ordering = ["-created_at", "-pk"]
     list_filter = ["status", "article"]
     list_select_related = ["article", "author", "parent"]
     search_fields = ["body", "author_name", "author__username", "moderation_reason"]
@@ -103,10 +106,7 @@ class CommentAdmin(admin.ModelAdmin):
         "moderation_reason",
         "history",
         "source_key",
-        "level",
-        "tree_id",
-        "lft",
-        "rght",
+        "thread_link",
     ]
     fields = readonly_fields
     list_per_page = 50
@@ -119,12 +119,22 @@ class CommentAdmin(admin.ModelAdmin):
     def author_column(self, obj):
         return obj.display_name
 
-    @admin.display(description="Parent")
+    @admin.display(description="Reason", ordering="moderation_reason")
+    def reason_column(self, obj):
+        return obj.moderation_reason or "—"
+
+    @admin.display(description="Replies to")
     def parent_column(self, obj):
         if obj.parent_id is None:
-            return "—"
+            return format_html("— <small>{}</small>", obj.article)
         url = reverse("admin:forum_comment_change", args=[obj.parent_id])
-        return format_html('<a href="{}">#{}</a>', url, obj.parent_id)
+        return format_html(
+            '<a href="{}">#{}</a> {}', url, obj.parent_id, obj.parent.excerpt(40)
+        )
+
+    @admin.display(description="In the thread")
+    def thread_link(self, obj):
+        return format_html('<a href="{}">view</a>', obj.get_thread_url())
 
     @admin.display(description="Moderation history")
     def history(self, obj):

@@ -64,15 +64,18 @@ def test_moderator_sees_the_changelist_with_its_columns(admin_client, comment):
     content = response.content.decode()
     for column in (
         "excerpt_column",
-        "article",
         "author_column",
         "status",
-        "level",
+        "reason_column",
         "parent_column",
+        "thread_link",
     ):
         assert f"column-{column}" in content
     assert "A reply in the admin." in content
     assert f'<a href="{_change_url(comment)}">#{comment.pk}</a>' in content
+    assert f'href="{reply.get_thread_url()}">view</a>' in content
+    # Newest first.
+    assert list(response.context["cl"].result_list) == [reply, comment]
     assert reply.author.username in content
 
 
