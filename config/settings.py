@@ -170,6 +170,8 @@ FORUM_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUM_EDIT_WINDOW_MINUTES", "15"
 # When on, comments by readers without forum.moderate_comment wait for approval.
 FORUM_PREMODERATION = env_bool("FORUM_PREMODERATION")
 
+# Reports from this many readers hide a comment until a moderator decides.
+FORUM_REPORT_THRESHOLD = int(os.environ.get("FORUM_REPORT_THRESHOLD", "3"))
 # Big threads: a page shows this many top-level comments with their replies...
 FORUM_TOP_LEVEL_PAGE_SIZE = int(os.environ.get("FORUM_TOP_LEVEL_PAGE_SIZE", "50"))
 # ...but no more comments than this, so one huge subtree cannot make a huge page.

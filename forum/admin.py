@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import services
-from .models import Comment, CommentRevision, ModerationAction
+from .models import Comment, CommentRevision, ModerationAction, Report
 from .transitions import can_moderate
 
 
@@ -300,3 +300,43 @@ class ModerationActionAdmin(admin.ModelAdmin):
                 ]
             )
         return response
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Readers' reports, newest first; answered when a moderator decides on the
+    comment. Read-only: decisions go through the comment actions."""
+
+    list_display = [
+        "created_at",
+        "reason",
+        "note",
+        "comment_link",
+        "reporter",
+        "resolved_at",
+    ]
+    list_filter = ["reason", ("resolved_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["comment", "reporter"]
+    search_fields = ["note", "reporter__username", "=comment__id"]
+
+    @admin.display(description="Comment")
+    def comment_link(self, obj):
+        url = reverse("admin:forum_comment_change", args=[obj.comment_id])
+        return format_html(
+            '<a href="{}">#{}</a> {}', url, obj.comment_id, obj.comment.excerpt(50)
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

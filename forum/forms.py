@@ -5,6 +5,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
+from .models import Report
+
 
 class CommentField(forms.CharField):
     def to_python(self, value):
@@ -41,6 +43,22 @@ class RemoveCommentForm(forms.Form):
         max_length=500,
         help_text="Recorded with the removal; readers see only a placeholder.",
         error_messages={"required": "Give a reason for the removal."},
+    )
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="What is wrong with it?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why you report it."},
+    )
+    note = forms.CharField(
+        label="Anything moderators should know",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required for “something else”. Only moderators read it.",
     )
 
 

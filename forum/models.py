@@ -205,6 +205,41 @@ class ThreadState(models.Model):
         return f"thread of article {self.article_id} at version {self.version}"
 
 
+class Report(models.Model):
+    """A reader's report of a comment: one per reader and comment."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse or harassment"
+        OFF_TOPIC = "off_topic", "Off-topic"
+        MISINFORMATION = "misinformation", "Misinformation"
+        ILLEGAL = "illegal", "Illegal content"
+        OTHER = "other", "Something else (say what)"
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="reports"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when a moderator decides on the comment (approve, remove, spam).
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "reporter"], name="forum_report_one_per_reader"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} on comment {self.comment_id}"
+
+
 class CommentRevision(models.Model):
     """A comment's text before an edit, for moderators to read; erased with the
     comment when its author deletes it."""

@@ -37,7 +37,13 @@ from django.utils import timezone
 from .caching import forget_skeletons
 from .fragments import current_version, render_fragments
 from .markup import render_comment
-from .models import Comment, CommentRevision, ModerationAction, ThreadState
+from .models import (
+    Comment,
+    CommentRevision,
+    ModerationAction,
+    Report,
+    ThreadState,
+)
 from .transitions import TRANSITIONS, can_moderate
 
 logger = logging.getLogger(__name__)
@@ -392,6 +398,11 @@ def _moderate(*, comment, moderator, verb, reason=None):
             raise ValidationError(f"A comment that is {state} cannot become {target}.")
         for name, value in changes.items():
             setattr(comment, name, value)
+        if verb in ("approve", "remove", "spam"):
+            # A moderator has decided: open reports are answered.
+            Report.objects.filter(
+                comment_id=comment.pk, resolved_at__isnull=True
+            ).update(resolved_at=changes["moderated_at"])
         _record(
             comment=comment,
             actor=moderator,
@@ -404,6 +415,56 @@ def _moderate(*, comment, moderator, verb, reason=None):
         _changed_thread(comment.article_id)
     logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, reason or "-")
     return comment
+
+
+def report_comment(*, comment, reporter, reason, note=""):
+    """Record ``reporter``'s report of ``comment``; returns True when this
+    report hid the comment for review (FORUM_REPORT_THRESHOLD open reports).
+
+    One report per reader and comment; not of one's own comment; only of a
+    comment others can read (published, or already hidden for review).
+    """
+    if not reporter.is_authenticated:
+        raise PermissionDenied("Log in to report a comment.")
+    if comment.author_id == reporter.pk:
+        raise ValidationError("You cannot report your own comment.")
+    if reason not in Report.Reason.values:
+        raise ValidationError({"reason": "Choose why you report it."})
+    note = (note or "").strip()
+    if reason == Report.Reason.OTHER and not note:
+        raise ValidationError({"note": "Say what is wrong with it."})
+    with transaction.atomic():
+        node = _locked_or_gone(comment)
+        if node.status not in (Comment.Status.PUBLISHED, Comment.Status.PENDING):
+            raise ValidationError("This comment is no longer shown.")
+        if Report.objects.filter(comment_id=node.pk, reporter=reporter).exists():
+            raise ValidationError("You have already reported this comment.")
+        Report.objects.create(
+            comment_id=node.pk, reporter=reporter, reason=reason, note=note
+        )
+        open_reports = Report.objects.filter(
+            comment_id=node.pk, resolved_at__isnull=True
+        ).count()
+        if node.status != Comment.Status.PUBLISHED or (
+            open_reports < settings.FORUM_REPORT_THRESHOLD
+        ):
+            return False
+        hide = TRANSITIONS["hide"]
+        Comment.objects.filter(pk=node.pk, status__in=hide.sources).update(
+            status=hide.target
+        )
+        _record(
+            comment=node,
+            actor=None,
+            verb="hide",
+            from_state=node.status,
+            to_state=hide.target,
+            reason=f"{open_reports} readers' reports",
+        )
+        _rerender(node)
+        _changed_thread(node.article_id)
+    logger.info("comment %s hidden for review after %s reports", node.pk, open_reports)
+    return True
 
 
 def approve_comment(*, comment, moderator):

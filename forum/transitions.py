@@ -47,6 +47,10 @@ TRANSITIONS = {
         Transition(
             "restore", "Restore", frozenset({REMOVED, SPAM}), PUBLISHED, False, False
         ),
+        # Enough readers' reports hide a comment until a moderator decides.
+        Transition(
+            "hide", "Hide for review", frozenset({PUBLISHED}), PENDING, True, False
+        ),
         # An author's deletion is terminal: no transition leaves DELETED.
         Transition(
             "delete", "Delete", frozenset({PUBLISHED, PENDING}), DELETED, False, True

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("<int:pk>/delete/", views.comment_delete, name="comment_delete"),
+    path("<int:pk>/report/", views.comment_report, name="comment_report"),
     path("<int:pk>/remove/", views.comment_remove, name="comment_remove"),
     path("<int:pk>/approve/", views.comment_approve, name="comment_approve"),
     path("<int:pk>/restore/", views.comment_restore, name="comment_restore"),

@@ -4,6 +4,7 @@ Each view binds a form, calls a service, and redirects (post/redirect/get); a
 service's ValidationError goes back onto the form with status 400.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
@@ -16,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from articles.models import Article
 
 from . import services, thread
-from .forms import CommentForm, RemoveCommentForm, SignupForm
+from .forms import CommentForm, RemoveCommentForm, ReportForm, SignupForm
 from .models import Comment
 from .transitions import MODERATE_PERMISSION
 
@@ -232,6 +233,40 @@ def comment_remove(request, slug, pk):
     status = 400 if request.method == "POST" else 200
     context = {"article": article, "comment": comment, "form": form}
     return render(request, "forum/comment_remove.html", context, status=status)
+
+
+@login_required
+def comment_report(request, slug, pk):
+    """A reader tells moderators what is wrong with a comment: GET asks, POST
+    reports."""
+    article, comment = _comment(slug, pk)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            hidden = services.report_comment(
+                comment=comment,
+                reporter=request.user,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            messages.success(
+                request,
+                "Thank you: the comment is hidden until a moderator reviews it."
+                if hidden
+                else "Thank you: moderators will review the comment.",
+            )
+            return _in_thread(comment)
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "article": article,
+        "comment": comment,
+        "form": form,
+        "threshold": settings.FORUM_REPORT_THRESHOLD,
+    }
+    return render(request, "forum/comment_report.html", context, status=status)
 
 
 def _confirmed_moderation(request, slug, pk, *, service, done, template):

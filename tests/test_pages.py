@@ -107,6 +107,18 @@ PAGES = {
         _comment_url("comment_edit", w.reply),
         None,
     ),
+    "comment, report": lambda w: (
+        w.reader,
+        "get",
+        _comment_url("comment_report", w.comment),
+        None,
+    ),
+    "comment, report refused": lambda w: (
+        w.reader,
+        "post",
+        _comment_url("comment_report", w.comment),
+        {"reason": "other"},
+    ),
     "comment, remove refused": lambda w: (
         w.moderator,
         "post",
