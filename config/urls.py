@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/signup/", forum_views.signup, name="signup"),
+    path("moderation/", forum_views.moderation_queue, name="moderation_queue"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("articles/<slug:slug>/comments/", include("forum.urls")),
     path("", include("articles.urls")),

@@ -9,6 +9,19 @@ from django.urls import reverse
 from django.utils import timezone
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+
+class CommentQuerySet(TreeQuerySet):
+    def awaiting_moderation(self):
+        """Waiting for a moderator: held for approval or hidden by reports."""
+        return self.filter(status=Comment.Status.PENDING)
+
+    def hidden_by_moderators(self):
+        return self.filter(status__in=[Comment.Status.REMOVED, Comment.Status.SPAM])
+
+
+CommentManager = TreeManager.from_queryset(CommentQuerySet)
 
 
 class Comment(MPTTModel):
@@ -70,7 +83,7 @@ class Comment(MPTTModel):
     )
     fragment_version = models.CharField(max_length=16, blank=True, editable=False)
 
-    objects = TreeManager()
+    objects = CommentManager()
 
     class Meta:
         permissions = [("moderate_comment", "Can moderate comments")]

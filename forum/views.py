@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from articles.models import Article
 
-from . import services, thread
+from . import queue, services, thread
 from .forms import CommentForm, RemoveCommentForm, ReportForm, SignupForm
 from .models import Comment
 from .transitions import MODERATE_PERMISSION
@@ -306,6 +306,14 @@ def comment_restore(request, slug, pk):
         service=services.restore_comment,
         done="The comment is restored.",
         template="forum/comment_restore.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def moderation_queue(request):
+    """What waits for a moderator, with what it takes to decide."""
+    return render(
+        request, "forum/moderation_queue.html", {"sections": queue.sections()}
     )
 
 

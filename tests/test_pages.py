@@ -119,6 +119,7 @@ PAGES = {
         _comment_url("comment_report", w.comment),
         {"reason": "other"},
     ),
+    "moderation queue": lambda w: (w.moderator, "get", "/moderation/", None),
     "comment, remove refused": lambda w: (
         w.moderator,
         "post",
