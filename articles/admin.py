@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from forum.services import refresh_article_fragments
+from forum.models import Comment, Report
+from forum.services import delete_article, refresh_article_fragments
 
 from .models import Article
 
@@ -14,6 +15,22 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["source_key", "created_at", "updated_at"]
     date_hierarchy = "published_at"
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        # Its comments and their reports go with the article through
+        # forum.services.delete_article; nobody deletes them one by one.
+        going_along = {Comment._meta.verbose_name, Report._meta.verbose_name}
+        return deleted, counts, perms_needed - going_along, protected
+
+    def delete_model(self, request, obj):
+        delete_article(article=obj)
+
+    def delete_queryset(self, request, queryset):
+        for article in queryset:
+            delete_article(article=article)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

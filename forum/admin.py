@@ -296,7 +296,7 @@ class ModerationActionAdmin(admin.ModelAdmin):
                     act.to_state,
                     act.reason,
                     act.comment_number,
-                    act.article.slug,
+                    act.article.slug if act.article else "",
                 ]
             )
         return response

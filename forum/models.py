@@ -294,8 +294,13 @@ class ModerationAction(models.Model):
     )
     # Kept when the comment row itself is gone (an author's deleted leaf).
     comment_number = models.PositiveBigIntegerField(db_index=True)
+    # The log outlives a deleted article.
     article = models.ForeignKey(
-        "articles.Article", on_delete=models.CASCADE, related_name="+"
+        "articles.Article",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

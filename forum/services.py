@@ -534,6 +534,21 @@ def refresh_stale_fragments(*, comment_ids):
     return {c.pk: c for c in stale}
 
 
+def delete_article(*, article):
+    """Delete ``article`` with its whole thread (comments, reports, earlier
+    versions; the moderation log keeps its records).
+
+    Takes the structure lock exclusively, as a repair does, so no tree write is
+    under way in its trees while they go; each tree belongs to one article, so
+    whole trees leave and no other tree needs renumbering.
+    """
+    with transaction.atomic():
+        _advisory_lock(LOCK_STRUCTURE)
+        Comment.objects.filter(article=article).delete()
+        article.delete()
+    logger.info("article %s deleted with its thread", article)
+
+
 @dataclass(frozen=True)
 class TreeProblem:
     tree_id: int

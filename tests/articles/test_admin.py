@@ -35,3 +35,29 @@ def test_renaming_an_article_moves_its_comments_links_to_the_new_address(
     assert f"/articles/a-new-address/comments/{comment.pk}/reply/" in page
     assert old_link not in page
     assert "Still here." in page
+
+
+def test_an_article_with_comments_can_be_deleted_and_the_log_stays(client, article):
+    """Defect: comments forbid deletion, so the cascade was refused to
+    everyone, superusers included."""
+    from forum import services
+    from forum.models import Comment, ModerationAction, Report
+
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    comment = CommentFactory(article=article)
+    CommentFactory(parent=comment)
+    services.report_comment(comment=comment, reporter=UserFactory(), reason="spam")
+    services.remove_comment(comment=comment, moderator=admin, reason="Rude")
+    client.force_login(admin)
+    url = reverse("admin:articles_article_delete", args=[article.pk])
+
+    confirm = client.get(url)
+    response = client.post(url, {"post": "yes"})
+
+    assert confirm.status_code == 200
+    assert "Are you sure" in confirm.content.decode()
+    assert response.status_code == 302
+    assert not Comment.objects.exists()
+    assert not Report.objects.exists()
+    act = ModerationAction.objects.get()
+    assert (act.verb, act.article_id, act.comment_id) == ("remove", None, None)
