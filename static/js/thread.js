@@ -83,7 +83,12 @@
       if (!footer || !permalink || exclude.has(pk)) return;
       var base = permalink.getAttribute("href");
       if (edit.has(pk)) addLink(footer, base + "edit/", "Edit");
-      if (del.has(pk)) addLink(footer, base + "delete/", "Delete");
+      if (del.has(pk)) {
+        addLink(footer, base + "delete/", "Delete");
+        // One's own comment: nothing to report.
+        var report = footer.querySelector('a[href$="/report/"]');
+        if (report) report.remove();
+      }
       var actions = controls.moderate && controls.moderate[article.dataset.state];
       (actions || []).forEach(function (action) {
         addLink(footer, base + action[0] + "/", action[1], "comment__action--mod");

@@ -135,9 +135,13 @@ def test_author_and_moderator_get_their_controls_in_the_thread(
     own_actions = page.locator(f"#comment-{own.pk} > article .comment__actions")
     expect(own_actions.get_by_role("link", name="Edit")).to_be_visible()
     expect(own_actions.get_by_role("link", name="Delete")).to_be_visible()
+    expect(own_actions.get_by_role("link", name=re.compile("^Report"))).to_have_count(0)
     other_actions = page.locator(f"#comment-{other.pk} > article .comment__actions")
     expect(other_actions.get_by_role("link", name="Edit")).to_have_count(0)
     expect(other_actions.get_by_role("link", name="Remove")).to_have_count(0)
+    expect(
+        other_actions.get_by_role("link", name=re.compile("^Report"))
+    ).to_be_visible()
     # WCAG 2.2 target size: every action link at least 24 x 24 px.
     for link in page.locator(".comment__action").all():
         box = link.bounding_box()
