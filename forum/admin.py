@@ -21,11 +21,19 @@ from .transitions import can_moderate
 
 
 class ModerationActionForm(ActionForm):
+    # Checked by the action (and the service), which says what is missing
+    # rather than the admin's generic "no action selected".
     reason = forms.CharField(
         required=False,
-        max_length=500,
+        widget=forms.Select(choices=[("", "Reason…"), *Comment.RemovalReason.choices]),
         label="Reason",
         help_text="Required to remove comments.",
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Note",
+        help_text="For moderators; required with “other”.",
     )
 
 
@@ -103,6 +111,7 @@ class CommentAdmin(admin.ModelAdmin):
         "edited_at",
         "moderated_by",
         "moderated_at",
+        "moderation_code",
         "moderation_reason",
         "history",
         "source_key",
@@ -119,9 +128,9 @@ class CommentAdmin(admin.ModelAdmin):
     def author_column(self, obj):
         return obj.display_name
 
-    @admin.display(description="Reason", ordering="moderation_reason")
+    @admin.display(description="Reason", ordering="moderation_code")
     def reason_column(self, obj):
-        return obj.moderation_reason or "—"
+        return obj.moderation_summary or "—"
 
     @admin.display(description="Replies to")
     def parent_column(self, obj):
@@ -190,18 +199,19 @@ class CommentAdmin(admin.ModelAdmin):
         if not reason:
             self.message_user(
                 request,
-                "Nothing removed: write the reason in the Reason box, then run "
+                "Nothing removed: choose the reason in the Reason box, then run "
                 "the action again.",
                 messages.ERROR,
             )
             return
+        note = request.POST.get("note", "")
         _apply(
             self,
             request,
             queryset,
             verb="removed",
             call=lambda c: services.remove_comment(
-                comment=c, moderator=request.user, reason=reason
+                comment=c, moderator=request.user, reason=reason, note=note
             ),
         )
 
@@ -209,14 +219,14 @@ class CommentAdmin(admin.ModelAdmin):
         description="Mark selected comments as spam", permissions=["moderate"]
     )
     def mark_spam(self, request, queryset):
-        reason = request.POST.get("reason", "").strip() or "Spam"
+        note = request.POST.get("note", "")
         _apply(
             self,
             request,
             queryset,
             verb="marked as spam",
             call=lambda c: services.mark_comment_spam(
-                comment=c, moderator=request.user, reason=reason
+                comment=c, moderator=request.user, note=note
             ),
         )
 
@@ -244,11 +254,12 @@ class ModerationActionAdmin(admin.ModelAdmin):
         "from_state",
         "to_state",
         "reason",
+        "note",
         "comment_link",
         "article",
     ]
     list_filter = ["verb", "to_state", "actor", "article"]
-    search_fields = ["reason", "actor__username", "=comment_number"]
+    search_fields = ["note", "actor__username", "=comment_number"]
     date_hierarchy = "created_at"
     list_select_related = ["actor", "article"]
     actions = ["export_csv"]
@@ -284,7 +295,17 @@ class ModerationActionAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
         writer = csv.writer(response)
         writer.writerow(
-            ["when", "moderator", "verb", "from", "to", "reason", "comment", "article"]
+            [
+                "when",
+                "moderator",
+                "verb",
+                "from",
+                "to",
+                "reason",
+                "note",
+                "comment",
+                "article",
+            ]
         )
         for act in queryset.select_related("actor", "article"):
             writer.writerow(
@@ -295,6 +316,7 @@ class ModerationActionAdmin(admin.ModelAdmin):
                     act.from_state,
                     act.to_state,
                     act.reason,
+                    act.note,
                     act.comment_number,
                     act.article.slug if act.article else "",
                 ]

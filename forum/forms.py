@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
-from .models import Report
+from .models import Comment, Report
 
 
 class CommentField(forms.CharField):
@@ -38,11 +38,21 @@ class CommentForm(forms.Form):
 
 
 class RemoveCommentForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for removal",
+    reason = forms.ChoiceField(
+        label="Why is it removed?",
+        choices=Comment.RemovalReason.choices,
+        widget=forms.RadioSelect,
+        help_text="Readers see this category in its place (not “other”).",
+        error_messages={
+            "required": "Choose a reason for the removal.",
+            "invalid_choice": "Choose a reason for the removal.",
+        },
+    )
+    note = forms.CharField(
+        label="Note for moderators",
         max_length=500,
-        help_text="Recorded with the removal; readers see only a placeholder.",
-        error_messages={"required": "Give a reason for the removal."},
+        required=False,
+        help_text="Required for “other”. Readers never see it.",
     )
 
 

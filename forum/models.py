@@ -64,7 +64,23 @@ class Comment(MPTTModel):
         related_name="+",
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
-    moderation_reason = models.CharField(max_length=500, blank=True)
+
+    class RemovalReason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse or harassment"
+        OFF_TOPIC = "off_topic", "Off-topic"
+        MISINFORMATION = "misinformation", "Misinformation"
+        ILLEGAL = "illegal", "Illegal content"
+        PERSONAL = "personal", "Personal information"
+        OTHER = "other", "Other"
+
+    # Why a moderator hid it: a category readers see, and a note they do not.
+    moderation_code = models.CharField(
+        max_length=32, blank=True, choices=RemovalReason.choices
+    )
+    moderation_reason = models.CharField(
+        max_length=500, blank=True, help_text="The moderator's note."
+    )
     source_key = models.CharField(
         max_length=255,
         blank=True,
@@ -155,6 +171,23 @@ class Comment(MPTTModel):
     @property
     def is_deleted_by_author(self):
         return self.status == self.Status.DELETED
+
+    @property
+    def public_reason(self):
+        """The category readers are told, or "" when there is none to tell."""
+        if self.moderation_code in ("", self.RemovalReason.OTHER):
+            return ""
+        return self.get_moderation_code_display()
+
+    @property
+    def moderation_summary(self):
+        """What moderators are told: the category and the note."""
+        return (
+            " — ".join(
+                part for part in (self.public_reason, self.moderation_reason) if part
+            )
+            or self.get_moderation_code_display()
+        )
 
     def excerpt(self, length=80):
         text = " ".join(self.body.split())
@@ -312,7 +345,8 @@ class ModerationAction(models.Model):
     verb = models.CharField(max_length=32)
     from_state = models.CharField(max_length=16)
     to_state = models.CharField(max_length=16)
-    reason = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500, blank=True, help_text="Its category.")
+    note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = ModerationActionQuerySet.as_manager()

@@ -350,7 +350,7 @@ def delete_comment(*, comment, user):
     return False
 
 
-def _record(*, comment, actor, verb, from_state, to_state, reason=""):
+def _record(*, comment, actor, verb, from_state, to_state, reason="", note=""):
     """Append the act to the moderation log, in the caller's transaction."""
     assert connection.in_atomic_block, "record the act with the change"
     ModerationAction.objects.create(
@@ -362,6 +362,7 @@ def _record(*, comment, actor, verb, from_state, to_state, reason=""):
         from_state=from_state,
         to_state=to_state or "gone",
         reason=reason,
+        note=note,
     )
 
 
@@ -369,19 +370,22 @@ def allowed_from(comment, verb):
     return comment.status in TRANSITIONS[verb].sources
 
 
-def _moderate(*, comment, moderator, verb, reason=None):
+def _moderate(*, comment, moderator, verb, code=None, note=None):
     """Carry out the moderator transition ``verb`` (forum/transitions.py).
 
     A conditional UPDATE on the states the transition starts from, under the
     lock replies take: a reply cannot slip under a comment being removed, and a
-    decision made on a stale copy changes nothing and says so. ``reason``
-    None keeps the recorded one (a restore does not wipe why it was removed).
+    decision made on a stale copy changes nothing and says so. ``code`` and
+    ``note`` None keep the recorded ones (a restore does not wipe why it was
+    removed).
     """
     _require_moderator(moderator)
     transition = TRANSITIONS[verb]
     changes = {"status": transition.target, "moderated_by": moderator}
-    if reason is not None:
-        changes["moderation_reason"] = reason
+    if code is not None:
+        changes["moderation_code"] = code
+    if note is not None:
+        changes["moderation_reason"] = note
     with transaction.atomic():
         node = _locked_or_gone(comment)
         changes["moderated_at"] = timezone.now()
@@ -409,11 +413,12 @@ def _moderate(*, comment, moderator, verb, reason=None):
             verb=verb,
             from_state=node.status,
             to_state=transition.target,
-            reason=reason or "",
+            reason=code or "",
+            note=note or "",
         )
         _rerender(comment)
         _changed_thread(comment.article_id)
-    logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, reason or "-")
+    logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, code or "-")
     return comment
 
 
@@ -459,7 +464,7 @@ def report_comment(*, comment, reporter, reason, note=""):
             verb="hide",
             from_state=node.status,
             to_state=hide.target,
-            reason=f"{open_reports} readers' reports",
+            note=f"{open_reports} readers' reports",
         )
         _rerender(node)
         _changed_thread(node.article_id)
@@ -472,16 +477,28 @@ def approve_comment(*, comment, moderator):
     return _moderate(comment=comment, moderator=moderator, verb="approve")
 
 
-def remove_comment(*, comment, moderator, reason):
-    """Hide a comment, leaving a placeholder; a reason is required."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Give a reason for the removal."})
-    return _moderate(comment=comment, moderator=moderator, verb="remove", reason=reason)
+def remove_comment(*, comment, moderator, reason, note=""):
+    """Hide a comment, leaving a placeholder that names ``reason``, one of
+    Comment.RemovalReason (required; "other" needs a ``note``). The note is
+    for moderators only."""
+    note = (note or "").strip()
+    if reason not in Comment.RemovalReason.values:
+        raise ValidationError({"reason": "Choose a reason for the removal."})
+    if reason == Comment.RemovalReason.OTHER and not note:
+        raise ValidationError({"note": "Say why, for “other”."})
+    return _moderate(
+        comment=comment, moderator=moderator, verb="remove", code=reason, note=note
+    )
 
 
-def mark_comment_spam(*, comment, moderator, reason="Spam"):
-    return _moderate(comment=comment, moderator=moderator, verb="spam", reason=reason)
+def mark_comment_spam(*, comment, moderator, note=""):
+    return _moderate(
+        comment=comment,
+        moderator=moderator,
+        verb="spam",
+        code=Comment.RemovalReason.SPAM,
+        note=(note or "").strip(),
+    )
 
 
 def restore_comment(*, comment, moderator):

@@ -217,13 +217,14 @@ def comment_delete(request, slug, pk):
 @permission_required(MODERATE, raise_exception=True)
 def comment_remove(request, slug, pk):
     article, comment = _comment(slug, pk)
-    form = RemoveCommentForm(request.POST or None)
+    form = RemoveCommentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.remove_comment(
                 comment=comment,
                 moderator=request.user,
                 reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             _attach(form, error)

@@ -37,7 +37,9 @@ def world(moderator):
     comment = CommentFactory(article=article, body="A first comment.")
     reply = CommentFactory(parent=comment, author=reader, body="A reply, by me.")
     removed = CommentFactory(parent=comment, body="Something rude.")
-    services.remove_comment(comment=removed, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Rude"
+    )
     return World(article, comment, reply, reader, moderator)
 
 

@@ -47,7 +47,9 @@ def test_an_article_with_comments_can_be_deleted_and_the_log_stays(client, artic
     comment = CommentFactory(article=article)
     CommentFactory(parent=comment)
     services.report_comment(comment=comment, reporter=UserFactory(), reason="spam")
-    services.remove_comment(comment=comment, moderator=admin, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=admin, reason="other", note="Rude"
+    )
     client.force_login(admin)
     url = reverse("admin:articles_article_delete", args=[article.pk])
 

@@ -176,7 +176,9 @@ def test_reimport_keeps_moderation_and_adds_only_new_comments(tmp_path, moderato
     source.write_text("Editor: A note.\nThe body.\n\nFirst comment.\n", "utf-8")
     call_command("import_article", str(source), stdout=StringIO())
     first = Comment.objects.get()
-    services.remove_comment(comment=first, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=first, moderator=moderator, reason="other", note="Rude"
+    )
     source.write_text(
         "Editor: A note.\nThe body, corrected.\n\nFirst comment.\n\n@Ann Second.\n",
         "utf-8",

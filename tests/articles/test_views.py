@@ -31,7 +31,9 @@ def test_article_list_shows_published_articles_newest_first_in_one_query(
     for _ in range(3):
         CommentFactory(article=newest)
     hidden = CommentFactory(article=newest)
-    services.remove_comment(comment=hidden, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=hidden, moderator=moderator, reason="other", note="Rude"
+    )
     CommentFactory(article=middle, status=Comment.Status.PENDING)
     CommentFactory(article=oldest)
 
@@ -116,7 +118,9 @@ def test_article_page_counts_only_published_comments(client, article, moderator)
     CommentFactory(article=article)
     CommentFactory(article=article)
     removed = CommentFactory(article=article)
-    services.remove_comment(comment=removed, moderator=moderator, reason="Spam")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Spam"
+    )
     CommentFactory(article=article, status=Comment.Status.PENDING)
 
     response = client.get(_detail_url(article.slug))

@@ -12,7 +12,8 @@ from tests.factories import PASSWORD, CommentFactory
 pytestmark = pytest.mark.e2e
 
 REMOVE_ACTION = "Remove selected comments (give a reason)"
-PLACEHOLDER = "Comment removed by a moderator."
+# Readers are told the category the moderator chose, never the note.
+PLACEHOLDER = "Comment removed by a moderator: Spam."
 PHONE = {"width": 390, "height": 844}
 
 
@@ -126,7 +127,7 @@ def test_moderator_removes_a_reply_in_the_admin_and_readers_see_a_placeholder(
 ):
     parent = _seed_comment(seed_article, "Well, sort of good.")
     text = "Buy cheap watches at example.com, best prices!"
-    reason = "Advertising."
+    note = "Advertising."
     reply = CommentFactory(parent=parent, author=user, body=text)
     answer = CommentFactory(
         parent=reply, author=other_user, body="Please don't post ads here."
@@ -137,7 +138,8 @@ def test_moderator_removes_a_reply_in_the_admin_and_readers_see_a_placeholder(
     page.goto("/admin/forum/comment/")
     page.locator(f'input.action-select[value="{reply.pk}"]').check()
     page.locator("select[name=action]").select_option(label=REMOVE_ACTION)
-    page.get_by_role("textbox", name="Reason").fill(reason)
+    page.get_by_role("combobox", name="Reason").select_option(label="Spam")
+    page.get_by_role("textbox", name="Note").fill(note)
     page.get_by_role("button", name="Go").click()
 
     expect(page.locator(".messagelist .success")).to_have_text(
@@ -148,11 +150,11 @@ def test_moderator_removes_a_reply_in_the_admin_and_readers_see_a_placeholder(
     expect(row).to_contain_text("Removed")
     page.screenshot(path=artifacts / "05-admin-after-removal.png", full_page=True)
 
-    # Moderators still read the text, marked with the reason.
+    # Moderators still read the text, marked with the reason and the note.
     page.goto(seed_article.get_absolute_url())
     removed = _item(page, reply).locator(":scope > article.comment")
     expect(removed).to_contain_text(text)
-    expect(removed.locator(".badge--removed")).to_have_text(f"Removed: {reason}")
+    expect(removed.locator(".badge--removed")).to_have_text(f"Removed: Spam — {note}")
 
     _log_out(page)
     page.goto(seed_article.get_absolute_url())

@@ -22,7 +22,7 @@ def _listed(response):
     return set(response.context["cl"].result_list)
 
 
-def _run_action(client, action, comments, reason=""):
+def _run_action(client, action, comments, reason="", note=""):
     return client.post(
         CHANGELIST,
         {
@@ -31,6 +31,7 @@ def _run_action(client, action, comments, reason=""):
             "index": 0,
             "select_across": 0,
             "reason": reason,
+            "note": note,
         },
         follow=True,
     )
@@ -135,13 +136,16 @@ def test_approve_action_reports_comments_it_left_alone(admin_client, comment):
 def test_remove_action_records_the_reason(admin_client, moderator, comment):
     reply = CommentFactory(parent=comment)
 
-    response = _run_action(admin_client, "remove", [comment], reason=" Flame war ")
+    response = _run_action(
+        admin_client, "remove", [comment], reason="abuse", note=" Flame war "
+    )
 
     assert _reports(response, 1, "removed")
     comment.refresh_from_db()
     assert comment.status == Comment.Status.REMOVED
     assert comment.moderated_by == moderator
     assert comment.moderated_at is not None
+    assert comment.moderation_code == "abuse"
     assert comment.moderation_reason == "Flame war"
     # A soft delete: the reply keeps its parent.
     assert Comment.objects.get(pk=reply.pk).parent_id == comment.pk
@@ -165,11 +169,13 @@ def test_spam_action_marks_comments_as_spam(admin_client, moderator, comment):
     comment.refresh_from_db()
     assert comment.status == Comment.Status.SPAM
     assert comment.moderated_by == moderator
-    assert comment.moderation_reason == "Spam"
+    assert comment.moderation_code == "spam"
 
 
 def test_restore_action_publishes_removed_comments(admin_client, moderator, comment):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Oops")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Oops"
+    )
 
     response = _run_action(admin_client, "restore", [comment])
 

@@ -170,7 +170,7 @@ def test_a_reply_cannot_slip_under_a_comment_while_it_is_being_removed():
         try:
             with transaction.atomic():
                 services.remove_comment(
-                    comment=target, moderator=moderator, reason="Rude"
+                    comment=target, moderator=moderator, reason="other", note="Rude"
                 )
                 removing.set()
                 # Hold the removal open while the reply tries to land.

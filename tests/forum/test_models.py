@@ -47,7 +47,9 @@ def test_a_guest_comment_is_editable_by_nobody():
 
 def test_a_removed_comment_is_not_editable(user, moderator):
     comment = CommentFactory(author=user)
-    services.remove_comment(comment=comment, moderator=moderator, reason="No")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="No"
+    )
 
     assert not comment.is_editable_by(user)
 
@@ -124,7 +126,9 @@ def test_a_comment_deleted_by_its_author_is_told_apart_from_a_removal(user, mode
     published = CommentFactory(author=user)
 
     services.delete_comment(comment=deleted, user=user)
-    services.remove_comment(comment=removed, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Rude"
+    )
 
     assert deleted.is_hidden
     assert deleted.is_deleted_by_author
@@ -135,7 +139,9 @@ def test_a_comment_deleted_by_its_author_is_told_apart_from_a_removal(user, mode
 
 def test_a_removed_guest_comment_is_never_deleted_by_its_author(moderator):
     comment = CommentFactory(author=None, author_name="Guest")
-    services.remove_comment(comment=comment, moderator=moderator, reason="Spam")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Spam"
+    )
 
     assert not comment.is_deleted_by_author
 

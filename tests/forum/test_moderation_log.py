@@ -17,19 +17,21 @@ pytestmark = pytest.mark.django_db
 
 
 def test_each_moderator_act_is_recorded_with_who_what_and_why(comment, moderator):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
     services.restore_comment(comment=comment, moderator=moderator)
-    services.mark_comment_spam(comment=comment, moderator=moderator, reason="Ads")
+    services.mark_comment_spam(comment=comment, moderator=moderator, note="Ads")
 
     acts = list(
         ModerationAction.objects.order_by("pk").values_list(
-            "actor", "verb", "from_state", "to_state", "reason", "comment"
+            "actor", "verb", "from_state", "to_state", "reason", "note", "comment"
         )
     )
     assert acts == [
-        (moderator.pk, "remove", "published", "removed", "Rude", comment.pk),
-        (moderator.pk, "restore", "removed", "published", "", comment.pk),
-        (moderator.pk, "spam", "published", "spam", "Ads", comment.pk),
+        (moderator.pk, "remove", "published", "removed", "other", "Rude", comment.pk),
+        (moderator.pk, "restore", "removed", "published", "", "", comment.pk),
+        (moderator.pk, "spam", "published", "spam", "spam", "Ads", comment.pk),
     ]
 
 
@@ -42,7 +44,9 @@ def test_a_refused_act_records_nothing(comment, moderator):
 
 def test_the_record_is_part_of_the_change_and_rolls_back_with_it(comment, moderator):
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.remove_comment(comment=comment, moderator=moderator, reason="x")
+        services.remove_comment(
+            comment=comment, moderator=moderator, reason="other", note="x"
+        )
         raise RuntimeError("the request failed")
 
     assert not ModerationAction.objects.exists()
@@ -68,27 +72,33 @@ def test_an_authors_deletion_is_recorded_without_the_text(article):
 
 
 def test_the_log_is_append_only(comment, moderator):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
     act = ModerationAction.objects.get()
 
     with pytest.raises(TypeError):
-        ModerationAction.objects.update(reason="Nothing happened")
+        ModerationAction.objects.update(note="Nothing happened")
     with pytest.raises(TypeError):
         ModerationAction.objects.all().delete()
     with pytest.raises(TypeError):
-        act.reason = "Nothing happened"
+        act.note = "Nothing happened"
         act.save()
     with pytest.raises(TypeError):
         act.delete()
-    assert ModerationAction.objects.get().reason == "Rude"
+    assert ModerationAction.objects.get().note == "Rude"
 
 
 def test_admin_shows_a_comments_history_and_exports_it_as_csv(
     client, comment, moderator
 ):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
     other = CommentFactory()
-    services.remove_comment(comment=other, moderator=moderator, reason="Spammy")
+    services.remove_comment(
+        comment=other, moderator=moderator, reason="other", note="Spammy"
+    )
     client.force_login(moderator)
     changelist = reverse("admin:forum_moderationaction_changelist")
 
@@ -109,7 +119,7 @@ def test_admin_shows_a_comments_history_and_exports_it_as_csv(
     ]
     rows = list(csv.reader(io.StringIO(export.content.decode())))
     assert rows[0][:3] == ["when", "moderator", "verb"]
-    assert sorted(row[5] for row in rows[1:]) == ["Rude", "Spammy"]
+    assert sorted(row[6] for row in rows[1:]) == ["Rude", "Spammy"]
     assert {row[1] for row in rows[1:]} == {moderator.username}
 
 

@@ -34,7 +34,9 @@ def test_queue_shows_what_waits_with_what_it_takes_to_decide(
         article=article, author=author, body="Held words.", status="pending"
     )
     removed = CommentFactory(article=article, author=author, body="Removed words.")
-    services.remove_comment(comment=removed, moderator=moderator, reason="Insults")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Insults"
+    )
     client.force_login(moderator)
 
     content = client.get(QUEUE).content.decode()

@@ -76,7 +76,9 @@ def test_something_else_needs_a_note(comment, user):
 
 
 def test_a_removed_comment_cannot_be_reported(comment, user, moderator):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
 
     with pytest.raises(ValidationError, match="no longer shown"):
         services.report_comment(comment=comment, reporter=user, reason="spam")

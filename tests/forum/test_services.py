@@ -66,7 +66,9 @@ def test_reply_to_comment_of_another_article_is_refused(article, user):
 
 
 def test_reply_to_removed_comment_is_refused(comment, moderator, user):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
     with pytest.raises(ValidationError) as error:
         services.post_comment(
             article=comment.article, body="hi", parent=comment, author=user
@@ -164,7 +166,9 @@ def test_deleting_someone_elses_comment_is_refused(comment, other_user):
 def test_remove_needs_a_reason_and_records_who_when_why(comment, moderator):
     with pytest.raises(ValidationError):
         services.remove_comment(comment=comment, moderator=moderator, reason="  ")
-    services.remove_comment(comment=comment, moderator=moderator, reason="Off topic")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Off topic"
+    )
     comment.refresh_from_db()
     assert comment.status == Comment.Status.REMOVED
     assert comment.moderated_by == moderator
@@ -176,7 +180,7 @@ def test_remove_needs_a_reason_and_records_who_when_why(comment, moderator):
 def test_moderation_by_a_reader_is_refused(comment, other_user):
     for call in (
         lambda: services.remove_comment(
-            comment=comment, moderator=other_user, reason="x"
+            comment=comment, moderator=other_user, reason="other", note="x"
         ),
         lambda: services.approve_comment(comment=comment, moderator=other_user),
         lambda: services.mark_comment_spam(comment=comment, moderator=other_user),
@@ -209,7 +213,9 @@ def test_impossible_transitions_say_why(comment, moderator):
 def test_moderating_never_writes_stale_tree_columns(comment, moderator):
     stale = Comment.objects.get(pk=comment.pk)
     CommentFactory(parent=comment)
-    services.remove_comment(comment=stale, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=stale, moderator=moderator, reason="other", note="Rude"
+    )
     assert services.find_tree_problems() == []
 
 
@@ -287,7 +293,7 @@ def test_no_moderator_action_leaves_an_authors_deletion(comment, moderator, verb
     services.delete_comment(comment=comment, user=comment.author)
     act = {
         "spam": services.mark_comment_spam,
-        "remove": lambda **kw: services.remove_comment(reason="x", **kw),
+        "remove": lambda **kw: services.remove_comment(reason="other", note="x", **kw),
         "approve": services.approve_comment,
     }[verb]
 
@@ -303,7 +309,9 @@ def test_author_cannot_delete_what_a_moderator_hid(comment, moderator, status):
     """Defect: the author's delete overwrote the moderator's reason, and a spam
     leaf deleted by its author vanished with the evidence."""
     if status == "removed":
-        services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+        services.remove_comment(
+            comment=comment, moderator=moderator, reason="other", note="Rude"
+        )
     else:
         services.mark_comment_spam(comment=comment, moderator=moderator)
     stale_copy = Comment.objects.get(pk=comment.pk)
@@ -320,7 +328,9 @@ def test_edit_decided_on_a_stale_copy_does_not_land_after_a_removal(comment, mod
     """Defect: the edit rule was checked on the view's copy and the UPDATE had
     no conditions, so an edit could land after a removal."""
     stale_copy = Comment.objects.get(pk=comment.pk)
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
 
     with pytest.raises(PermissionDenied):
         services.edit_comment(comment=stale_copy, editor=comment.author, body="Ha")
@@ -346,7 +356,9 @@ def test_under_premoderation_an_edited_comment_goes_back_to_review(
 def test_a_removed_twin_is_not_handed_back_as_posted(comment, moderator):
     """Defect: the duplicate check returned a removed twin and the reader was
     told "Your comment is posted"."""
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
 
     again = services.post_comment(
         article=comment.article, body=comment.body, author=comment.author
@@ -360,7 +372,9 @@ def test_a_moderator_removing_their_own_comment_is_a_removal_not_a_deletion(
     article, moderator
 ):
     own = CommentFactory(article=article, author=moderator)
-    services.remove_comment(comment=own, moderator=moderator, reason="Off topic")
+    services.remove_comment(
+        comment=own, moderator=moderator, reason="other", note="Off topic"
+    )
     own.refresh_from_db()
     assert not own.is_deleted_by_author
 

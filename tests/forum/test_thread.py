@@ -380,7 +380,7 @@ def test_edit_rerenders_the_stored_fragment(user):
     ("act", "public", "private"),
     [
         ("remove", "Comment removed by a moderator.", "Removed: Rude"),
-        ("spam", "Comment removed by a moderator.", "Spam: Rude"),
+        ("spam", "Comment removed by a moderator: Spam.", "Spam: Spam — Rude"),
         # Its text is erased: nobody has more to see than the placeholder.
         ("author_delete", "Comment deleted by its author.", ""),
     ],
@@ -391,9 +391,11 @@ def test_each_status_change_rerenders_the_stored_fragments(
     comment = CommentFactory(body="Some text.")
     CommentFactory(parent=comment)  # so an author's delete leaves a placeholder
     if act == "remove":
-        services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+        services.remove_comment(
+            comment=comment, moderator=moderator, reason="other", note="Rude"
+        )
     elif act == "spam":
-        services.mark_comment_spam(comment=comment, moderator=moderator, reason="Rude")
+        services.mark_comment_spam(comment=comment, moderator=moderator, note="Rude")
     else:
         services.delete_comment(comment=comment, user=comment.author)
 
@@ -413,7 +415,9 @@ def test_approving_and_restoring_rerender_the_stored_fragments(moderator):
     assert "Held." in pending.fragment
     assert pending.fragment_private == ""
 
-    services.remove_comment(comment=pending, moderator=moderator, reason="x")
+    services.remove_comment(
+        comment=pending, moderator=moderator, reason="other", note="x"
+    )
     services.restore_comment(comment=pending, moderator=moderator)
     pending.refresh_from_db()
     assert "Held." in pending.fragment
@@ -467,7 +471,9 @@ def test_every_write_bumps_the_thread_version(article, user, moderator):
     after_post = ThreadState.objects.version_of(article.pk)
     services.edit_comment(comment=comment, editor=user, body="Changed.")
     after_edit = ThreadState.objects.version_of(article.pk)
-    services.remove_comment(comment=comment, moderator=moderator, reason="x")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="x"
+    )
     after_removal = ThreadState.objects.version_of(article.pk)
 
     assert 0 < after_post < after_edit < after_removal

@@ -109,7 +109,9 @@ def _build_thread(article, size, *, authors, moderator):
         if status is None:
             open_for_replies.append(comment)
     for comment in open_for_replies[5::31]:
-        services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+        services.remove_comment(
+            comment=comment, moderator=moderator, reason="other", note="Rude"
+        )
     return comments
 
 
@@ -216,7 +218,9 @@ def test_removed_comment_shows_a_placeholder_and_keeps_its_replies(
 ):
     removed = CommentFactory(article=article, body="Something rude.")
     reply = CommentFactory(parent=removed, body="Please be civil.")
-    services.remove_comment(comment=removed, moderator=moderator, reason="Insults")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Insults"
+    )
 
     response = client.get(article.get_absolute_url())
 
@@ -302,7 +306,9 @@ def test_moderator_gets_the_moderation_links_that_apply(client, article, moderat
     published = CommentFactory(article=article)
     pending = CommentFactory(article=article, status=Comment.Status.PENDING)
     removed = CommentFactory(article=article)
-    services.remove_comment(comment=removed, moderator=moderator, reason="Spam")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Spam"
+    )
     client.force_login(moderator)
 
     response = client.get(article.get_absolute_url())
@@ -331,7 +337,9 @@ def test_comment_page_lists_the_moderation_links_that_apply(client, article, mod
     published = CommentFactory(article=article)
     pending = CommentFactory(article=article, status=Comment.Status.PENDING)
     removed = CommentFactory(article=article)
-    services.remove_comment(comment=removed, moderator=moderator, reason="Spam")
+    services.remove_comment(
+        comment=removed, moderator=moderator, reason="other", note="Spam"
+    )
     client.force_login(moderator)
 
     def links(comment):
@@ -416,7 +424,9 @@ def test_comment_page_does_not_name_the_author_of_a_hidden_comment(
     author = UserFactory(username="hidden_author")
     comment = CommentFactory(article=article, author=author, body="Hidden words.")
     if status == Comment.Status.REMOVED:
-        services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+        services.remove_comment(
+            comment=comment, moderator=moderator, reason="other", note="Rude"
+        )
     else:
         Comment.objects.filter(pk=comment.pk).update(status=status)
 
@@ -738,7 +748,9 @@ def test_reply_through_another_articles_url_is_404(client, comment, user):
 def test_reply_to_a_removed_comment_is_refused_with_400(
     client, comment, user, moderator
 ):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Off topic")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Off topic"
+    )
     client.force_login(user)
 
     response = client.post(_url("comment_reply", comment), {"body": "But why?"})
@@ -751,7 +763,9 @@ def test_reply_to_a_removed_comment_is_refused_with_400(
 def test_reply_page_of_a_removed_comment_offers_no_form(
     client, comment, user, moderator
 ):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Off topic")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Off topic"
+    )
     client.force_login(user)
 
     response = client.get(_url("comment_reply", comment))
@@ -767,7 +781,9 @@ def test_reply_page_of_a_removed_comment_does_not_name_its_author(
 ):
     author = UserFactory(username="hidden_author")
     comment = CommentFactory(article=article, author=author)
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
     client.force_login(user)
 
     response = client.get(_url("comment_reply", comment))
@@ -1049,7 +1065,9 @@ def test_remove_page_asks_for_a_reason(client, comment, moderator):
     response = client.get(_url("comment_remove", comment))
 
     assert response.status_code == 200
-    assert '<input type="text" name="reason"' in _text(response)
+    for code in Comment.RemovalReason.values:
+        assert f'<input type="radio" name="reason" value="{code}"' in _text(response)
+    assert '<input type="text" name="note"' in _text(response)
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED
 
@@ -1063,7 +1081,7 @@ def test_removing_without_a_reason_is_refused_with_400(
     response = client.post(_url("comment_remove", comment), {"reason": reason})
 
     assert response.status_code == 400
-    assert "Give a reason for the removal." in _text(response)
+    assert "Choose a reason for the removal." in _text(response)
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED
 
@@ -1071,7 +1089,10 @@ def test_removing_without_a_reason_is_refused_with_400(
 def test_removing_with_a_reason_hides_the_comment(client, comment, moderator):
     client.force_login(moderator)
 
-    response = client.post(_url("comment_remove", comment), {"reason": "Personal"})
+    response = client.post(
+        _url("comment_remove", comment),
+        {"reason": "personal", "note": "Posted a phone number"},
+    )
 
     assert response.status_code == 302
     assert response["Location"] == _in_thread(comment)
@@ -1079,16 +1100,33 @@ def test_removing_with_a_reason_hides_the_comment(client, comment, moderator):
     assert comment.status == Comment.Status.REMOVED
     assert comment.moderated_by == moderator
     assert comment.moderated_at is not None
-    assert comment.moderation_reason == "Personal"
+    assert comment.moderation_code == "personal"
+    assert comment.moderation_reason == "Posted a phone number"
     client.logout()
-    assert REMOVED in _text(client.get(comment.article.get_absolute_url()))
+    thread = _text(client.get(comment.article.get_absolute_url()))
+    # Readers are told the category, never the note.
+    assert "Comment removed by a moderator: Personal information." in thread
+    assert "phone number" not in thread
+
+
+def test_other_as_the_reason_needs_a_note(client, comment, moderator):
+    client.force_login(moderator)
+
+    response = client.post(_url("comment_remove", comment), {"reason": "other"})
+
+    assert response.status_code == 400
+    assert "Say why, for “other”." in _text(response)
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PUBLISHED
 
 
 def test_removing_a_removed_comment_is_refused_with_400(client, comment, moderator):
-    services.remove_comment(comment=comment, moderator=moderator, reason="First")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="First"
+    )
     client.force_login(moderator)
 
-    response = client.post(_url("comment_remove", comment), {"reason": "Second"})
+    response = client.post(_url("comment_remove", comment), {"reason": "spam"})
 
     assert response.status_code == 400
     assert "A comment that is removed cannot become removed." in _text(response)
@@ -1117,7 +1155,9 @@ def test_moderator_approves_a_pending_comment(client, moderator):
 
 
 def test_moderator_restores_a_removed_comment(client, comment, moderator):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Oops")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Oops"
+    )
     client.force_login(moderator)
 
     page = client.get(_url("comment_restore", comment))
@@ -1260,7 +1300,9 @@ def test_a_pending_comment_without_replies_has_no_page_for_other_readers(
 def test_reply_to_a_comment_removed_meanwhile_says_so_once_and_gives_the_text_back(
     client, comment, moderator, user
 ):
-    services.remove_comment(comment=comment, moderator=moderator, reason="Rude")
+    services.remove_comment(
+        comment=comment, moderator=moderator, reason="other", note="Rude"
+    )
     client.force_login(user)
 
     response = client.post(
