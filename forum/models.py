@@ -305,6 +305,51 @@ class CommentRevision(models.Model):
         return f"comment {self.comment_id} as of {self.written_at:%Y-%m-%d %H:%M}"
 
 
+class SanctionQuerySet(models.QuerySet):
+    def in_force(self, *, now=None):
+        """Not lifted, and not yet run out."""
+        now = now or timezone.now()
+        return self.filter(lifted_at__isnull=True).filter(
+            models.Q(until__isnull=True) | models.Q(until__gt=now)
+        )
+
+
+class Sanction(models.Model):
+    """A moderator's measure against a user, in force until ``until`` (never
+    ending when empty) or until lifted."""
+
+    class Kind(models.TextChoices):
+        WARN = "warn", "Warning (shown on their next visit)"
+        PREMODERATE = "premoderate", "Always pre-moderate their comments"
+        SUSPEND = "suspend", "Suspension (cannot post until a date)"
+        BAN = "ban", "Ban (cannot post)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.CharField(max_length=500)
+    until = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # A warning is shown once, on the next visit.
+    seen_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SanctionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.user}"
+
+
 class ModerationActionQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("The moderation log is append-only.")

@@ -42,6 +42,7 @@ from .models import (
     CommentRevision,
     ModerationAction,
     Report,
+    Sanction,
     ThreadState,
 )
 from .transitions import TRANSITIONS, can_moderate
@@ -138,6 +139,81 @@ def _changed_thread(article_id):
     transaction.on_commit(lambda: forget_skeletons(article_id, version - 1))
 
 
+class PostingBarred(PermissionDenied):
+    """The author is suspended or banned; the message says until when and why."""
+
+
+def _sanctions_in_force(author):
+    """The kinds of sanction in force on ``author``; raises PostingBarred when
+    one of them bars posting."""
+    if author is None or not author.is_authenticated:
+        return set()
+    in_force = list(Sanction.objects.in_force().filter(user=author).order_by("-until"))
+    for sanction in in_force:
+        if sanction.kind == Sanction.Kind.BAN:
+            raise PostingBarred(f"You are banned from posting: {sanction.reason}")
+        if sanction.kind == Sanction.Kind.SUSPEND:
+            until = timezone.localtime(sanction.until).strftime("%-d %B %Y, %H:%M %Z")
+            raise PostingBarred(
+                f"You are suspended from posting until {until}: {sanction.reason}"
+            )
+    return {sanction.kind for sanction in in_force}
+
+
+def check_sanction(*, user, kind, reason, until):
+    """Raise ValidationError, by field, when this sanction cannot be made."""
+    if kind not in Sanction.Kind.values:
+        raise ValidationError({"kind": "Choose a kind of sanction."})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why: the user is told."})
+    if kind == Sanction.Kind.SUSPEND and until is None:
+        raise ValidationError({"until": "A suspension needs an end date."})
+    if until is not None and until <= timezone.now():
+        raise ValidationError({"until": "The end must be in the future."})
+    if can_moderate(user):
+        raise ValidationError(
+            {"user": "Moderators are not sanctioned; take the role away first."}
+        )
+
+
+def sanction_user(*, user, moderator, kind, reason, until=None):
+    """Put a sanction on ``user``. A suspension needs an end (``until``); a
+    ban, a warning and pre-moderation may have one."""
+    _require_moderator(moderator)
+    reason = (reason or "").strip()
+    check_sanction(user=user, kind=kind, reason=reason, until=until)
+    sanction = Sanction(
+        user=user, kind=kind, reason=reason, until=until, created_by=moderator
+    )
+    sanction.full_clean()
+    sanction.save()
+    logger.info("%s sanctioned %s: %s until %s", moderator, user, kind, until)
+    return sanction
+
+
+def lift_sanction(*, sanction, moderator):
+    _require_moderator(moderator)
+    Sanction.objects.filter(pk=sanction.pk, lifted_at__isnull=True).update(
+        lifted_at=timezone.now()
+    )
+
+
+def take_warnings(*, user):
+    """The warnings ``user`` has not seen yet, marked seen: shown once."""
+    if not user.is_authenticated:
+        return []
+    warnings = list(
+        Sanction.objects.in_force()
+        .filter(user=user, kind=Sanction.Kind.WARN, seen_at__isnull=True)
+        .order_by("created_at")
+    )
+    if warnings:
+        Sanction.objects.filter(pk__in=[w.pk for w in warnings]).update(
+            seen_at=timezone.now()
+        )
+    return warnings
+
+
 def _clean_body(body):
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
@@ -180,8 +256,11 @@ def post_comment(
     and nothing is written.
     """
     body = _clean_body(body)
+    sanctions = _sanctions_in_force(author)
     if status is None:
-        premoderated = settings.FORUM_PREMODERATION and not can_moderate(author)
+        premoderated = (
+            settings.FORUM_PREMODERATION or Sanction.Kind.PREMODERATE in sanctions
+        ) and not can_moderate(author)
         status = Comment.Status.PENDING if premoderated else Comment.Status.PUBLISHED
     comment = Comment(
         article=article,

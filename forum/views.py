@@ -101,6 +101,10 @@ def comment_create(request, slug):
             )
         except ValidationError as error:
             _attach(form, error)
+        except services.PostingBarred as barred:
+            return _barred(
+                request, form, barred, "forum/comment_create.html", {"article": article}
+            )
         else:
             _forget_draft(request)
             _posted_message(request, comment)
@@ -125,6 +129,18 @@ def comment_reply(request, slug, pk):
             )
         except ValidationError as error:
             _attach(form, error)
+        except services.PostingBarred as barred:
+            return _barred(
+                request,
+                form,
+                barred,
+                "forum/comment_reply.html",
+                {
+                    "article": article,
+                    "comment": parent,
+                    "comment_html": thread.fragment_for_viewer(parent, request.user),
+                },
+            )
         else:
             _forget_draft(request)
             _posted_message(request, comment)
@@ -137,6 +153,13 @@ def comment_reply(request, slug, pk):
         "form": form,
     }
     return render(request, "forum/comment_reply.html", context, status=status)
+
+
+def _barred(request, form, barred, template, context):
+    """A suspended or banned author: the form again, with their text and the
+    sanction's end and reason (403)."""
+    form.add_error(None, str(barred))
+    return render(request, template, {**context, "form": form}, status=403)
 
 
 def _posted_message(request, comment):
