@@ -78,8 +78,28 @@ class RevisionInline(admin.TabularInline):
         return can_moderate(request.user)
 
 
+class ModeratorsRecordAdmin(admin.ModelAdmin):
+    """Moderators read these records; nobody edits or deletes them here (every
+    change goes through forum/services.py)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ModeratorsRecordAdmin):
     action_form = ModerationActionForm
     inlines = [RevisionInline]
     actions = ["approve", "remove", "mark_spam", "restore"]
@@ -162,21 +182,6 @@ class CommentAdmin(admin.ModelAdmin):
         # body_html was sanitised when written: forum/markup.py.
         return format_html("<div>{}</div>", mark_safe(obj.body_html))
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user) or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
     def has_moderate_permission(self, request):
         return can_moderate(request.user)
 
@@ -242,7 +247,7 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
+class ModerationActionAdmin(ModeratorsRecordAdmin):
     """The moderation log: read-only, filterable by moderator, verb and state;
     per comment through ?comment_number=, per user through the actor filter;
     exportable as CSV."""
@@ -270,21 +275,6 @@ class ModerationActionAdmin(admin.ModelAdmin):
             return f"#{obj.comment_number} (gone)"
         url = reverse("admin:forum_comment_change", args=[obj.comment_id])
         return format_html('<a href="{}">#{}</a>', url, obj.comment_number)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user) or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
@@ -325,7 +315,7 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ModeratorsRecordAdmin):
     """Readers' reports, newest first; answered when a moderator decides on the
     comment. Read-only: decisions go through the comment actions."""
 
@@ -348,21 +338,6 @@ class ReportAdmin(admin.ModelAdmin):
             '<a href="{}">#{}</a> {}', url, obj.comment_id, obj.comment.excerpt(50)
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user) or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
 
 class SanctionForm(forms.ModelForm):
     class Meta:
@@ -382,7 +357,7 @@ class SanctionForm(forms.ModelForm):
 
 
 @admin.register(Sanction)
-class SanctionAdmin(admin.ModelAdmin):
+class SanctionAdmin(ModeratorsRecordAdmin):
     """Warn, pre-moderate, suspend or ban a user; made and lifted through
     forum/services.py, never edited."""
 
@@ -403,20 +378,8 @@ class SanctionAdmin(admin.ModelAdmin):
     fields = ["user", "kind", "reason", "until"]
     actions = ["lift"]
 
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user) or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
     def has_add_permission(self, request):
         return can_moderate(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_lift_permission(self, request):
         return can_moderate(request.user)
