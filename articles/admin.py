@@ -1,19 +1,44 @@
 """Editors manage articles in the admin; imports use the management commands."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 
 from forum.models import Comment, Report
-from forum.services import delete_article, refresh_article_fragments
+from forum.services import (
+    close_comments,
+    delete_article,
+    refresh_article_fragments,
+    reopen_comments,
+)
+from forum.transitions import can_moderate
 
 from .models import Article
 
 
+class CloseCommentsForm(ActionForm):
+    message = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Message",
+        help_text="Shown where the comment form was, when closing.",
+    )
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    action_form = CloseCommentsForm
+    actions = ["close_comments", "reopen_comments"]
     list_display = ["title", "slug", "published_at", "lead_author"]
     search_fields = ["title", "body", "lead"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["source_key", "created_at", "updated_at"]
+    readonly_fields = [
+        "source_key",
+        "created_at",
+        "updated_at",
+        "comments_closed_at",
+        "comments_closed_message",
+    ]
     date_hierarchy = "published_at"
 
     def get_deleted_objects(self, objs, request):
@@ -37,3 +62,34 @@ class ArticleAdmin(admin.ModelAdmin):
         if change and "slug" in form.changed_data:
             # Stored comment fragments link to the article's old address.
             refresh_article_fragments(article=obj)
+
+    def has_moderate_permission(self, request):
+        return can_moderate(request.user)
+
+    # Moderators see the articles, to close and reopen their discussions.
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request) or super().has_module_permission(
+            request
+        )
+
+    @admin.action(
+        description="Close the discussion of selected articles",
+        permissions=["moderate"],
+    )
+    def close_comments(self, request, queryset):
+        message = request.POST.get("message", "")
+        for article in queryset:
+            close_comments(article=article, moderator=request.user, message=message)
+        self.message_user(request, "Discussion closed.", messages.SUCCESS)
+
+    @admin.action(
+        description="Reopen the discussion of selected articles",
+        permissions=["moderate"],
+    )
+    def reopen_comments(self, request, queryset):
+        for article in queryset:
+            reopen_comments(article=article, moderator=request.user)
+        self.message_user(request, "Discussion reopened.", messages.SUCCESS)

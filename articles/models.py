@@ -33,6 +33,13 @@ class Article(models.Model):
         help_text="Stable identity of the imported source, so re-imports update.",
     )
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # A moderator's lock on the whole thread: no new comments, with a message.
+    comments_closed_at = models.DateTimeField(null=True, blank=True)
+    comments_closed_message = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown where the comment form was, e.g. why it closed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,6 +58,10 @@ class Article(models.Model):
     def comments_url(self):
         """Prefix of every comment URL of this article, reversed once a page."""
         return reverse("forum:comment_create", kwargs={"slug": self.slug})
+
+    @property
+    def accepts_comments(self):
+        return self.comments_closed_at is None
 
     def blocks(self):
         """The body as (kind, text) pairs, kind "p" or "h2"; templates escape."""

@@ -139,6 +139,35 @@ def _changed_thread(article_id):
     transaction.on_commit(lambda: forget_skeletons(article_id, version - 1))
 
 
+class CommentsClosed(ValidationError):
+    """A moderator closed the article's discussion to new comments."""
+
+
+def close_comments(*, article, moderator, message=""):
+    """Lock the article's thread: no new comments or replies, with a message
+    where the form was."""
+    _require_moderator(moderator)
+    with transaction.atomic():
+        # Exclusive: every tree write holds it shared, so none is under way.
+        _advisory_lock(LOCK_STRUCTURE)
+        type(article).objects.filter(pk=article.pk).update(
+            comments_closed_at=timezone.now(),
+            comments_closed_message=(message or "").strip(),
+        )
+        _changed_thread(article.pk)
+    article.refresh_from_db()
+
+
+def reopen_comments(*, article, moderator):
+    _require_moderator(moderator)
+    with transaction.atomic():
+        type(article).objects.filter(pk=article.pk).update(
+            comments_closed_at=None, comments_closed_message=""
+        )
+        _changed_thread(article.pk)
+    article.refresh_from_db()
+
+
 class PostingBarred(PermissionDenied):
     """The author is suspended or banned; the message says until when and why."""
 
@@ -256,6 +285,10 @@ def post_comment(
     and nothing is written.
     """
     body = _clean_body(body)
+    if not article.accepts_comments:
+        raise CommentsClosed(
+            article.comments_closed_message or "This discussion is closed."
+        )
     sanctions = _sanctions_in_force(author)
     if status is None:
         premoderated = (
@@ -290,6 +323,14 @@ def post_comment(
                 raise ValidationError(
                     {"parent": "This comment is not open for replies."}
                 )
+        # Again under the lock a closing takes (the structure lock): a post
+        # decided before the discussion closed does not land after.
+        if (
+            not type(article)
+            .objects.filter(pk=article.pk, comments_closed_at__isnull=True)
+            .exists()
+        ):
+            raise CommentsClosed("This discussion is closed.")
         if author is not None:
             # Checked under the tree's lock, so two resent forms cannot both pass.
             duplicate = (
