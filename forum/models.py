@@ -22,6 +22,8 @@ class CommentQuerySet(TreeQuerySet):
 
 
 CommentManager = TreeManager.from_queryset(CommentQuerySet)
+# States whose text other readers do not see; nobody edits or deletes them.
+HIDDEN_STATUSES = ("removed", "spam", "deleted")
 
 
 class Comment(MPTTModel):
@@ -162,11 +164,7 @@ class Comment(MPTTModel):
 
     @property
     def is_hidden(self):
-        return self.status in (
-            self.Status.REMOVED,
-            self.Status.SPAM,
-            self.Status.DELETED,
-        )
+        return self.status in HIDDEN_STATUSES
 
     @property
     def is_deleted_by_author(self):

@@ -45,7 +45,7 @@ from .models import (
     Sanction,
     ThreadState,
 )
-from .transitions import TRANSITIONS, can_moderate
+from .transitions import TRANSITIONS, allowed, can_moderate
 
 logger = logging.getLogger(__name__)
 
@@ -421,7 +421,7 @@ def delete_comment(*, comment, user):
     """
     if not (user.is_authenticated and comment.author_id == user.pk):
         raise PermissionDenied(DELETE_DENIED)
-    allowed = Comment.objects.filter(
+    deletable = Comment.objects.filter(
         pk=comment.pk, author=user, status__in=TRANSITIONS["delete"].sources
     )
     with transaction.atomic():
@@ -432,7 +432,7 @@ def delete_comment(*, comment, user):
         if node.is_leaf_node():
             # mptt's own delete closes the gap; the row was read under the lock
             # every status change takes, so its state is current.
-            if node.author_id != user.pk or not allowed_from(node, "delete"):
+            if node.author_id != user.pk or not allowed("delete", node.status):
                 raise PermissionDenied(DELETE_DENIED)
             _record(
                 comment=node,
@@ -452,7 +452,7 @@ def delete_comment(*, comment, user):
             "moderated_at": timezone.now(),
             "moderation_reason": "",
         }
-        if not allowed.update(**erased):
+        if not deletable.update(**erased):
             raise PermissionDenied(DELETE_DENIED)
         # Every stored version of the text goes with it.
         node.revisions.all().delete()
@@ -486,10 +486,6 @@ def _record(*, comment, actor, verb, from_state, to_state, reason="", note=""):
     )
 
 
-def allowed_from(comment, verb):
-    return comment.status in TRANSITIONS[verb].sources
-
-
 def _moderate(*, comment, moderator, verb, code=None, note=None):
     """Carry out the moderator transition ``verb`` (forum/transitions.py).
 
@@ -501,6 +497,8 @@ def _moderate(*, comment, moderator, verb, code=None, note=None):
     """
     _require_moderator(moderator)
     transition = TRANSITIONS[verb]
+    if transition.reason_required and not code:
+        raise ValidationError({"reason": "Choose a reason for the removal."})
     changes = {"status": transition.target, "moderated_by": moderator}
     if code is not None:
         changes["moderation_code"] = code
@@ -602,7 +600,7 @@ def remove_comment(*, comment, moderator, reason, note=""):
     Comment.RemovalReason (required; "other" needs a ``note``). The note is
     for moderators only."""
     note = (note or "").strip()
-    if reason not in Comment.RemovalReason.values:
+    if reason and reason not in Comment.RemovalReason.values:
         raise ValidationError({"reason": "Choose a reason for the removal."})
     if reason == Comment.RemovalReason.OTHER and not note:
         raise ValidationError({"note": "Say why, for “other”."})

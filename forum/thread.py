@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from . import services
 from .caching import SORTS, skeleton_key
 from .fragments import AGO_MARKER, current_version, relative_time
-from .models import Comment, ThreadState
+from .models import HIDDEN_STATUSES, Comment, ThreadState
 from .transitions import MODERATOR_ACTIONS, can_moderate, moderator_actions
 
 DEFAULT_SORT = "oldest"
@@ -42,7 +42,6 @@ SKELETON_TIMEOUT = 24 * 3600
 
 PUBLISHED = Comment.Status.PUBLISHED
 PENDING = Comment.Status.PENDING
-HIDDEN = (Comment.Status.REMOVED, Comment.Status.SPAM)
 # How a viewer sees one comment.
 PUBLIC, PRIVATE, OMITTED = "public", "private", "omitted"
 
@@ -344,7 +343,11 @@ def viewer_controls(*, viewer, rows, shown, exclude=()):
     editable, deletable = [], []
     for row in rows:
         pk, status, author_id = row[0], row[5], row[6]
-        if pk in visible and author_id == viewer.user_id and status not in HIDDEN:
+        if (
+            pk in visible
+            and author_id == viewer.user_id
+            and status not in HIDDEN_STATUSES
+        ):
             deletable.append(pk)
             if now - row[7] < window:
                 editable.append(pk)

@@ -25,36 +25,28 @@ class Transition:
     label: str
     sources: frozenset  # the states it may start from
     target: str
-    reason_required: bool
-    by_author: bool  # the comment's author takes it, not a moderator
+    reason_required: bool = False
 
 
 TRANSITIONS = {
     t.verb: t
     for t in (
-        Transition("approve", "Approve", frozenset({PENDING}), PUBLISHED, False, False),
+        Transition("approve", "Approve", frozenset({PENDING}), PUBLISHED),
         Transition(
-            "remove", "Remove", frozenset({PUBLISHED, PENDING}), REMOVED, True, False
+            "remove",
+            "Remove",
+            frozenset({PUBLISHED, PENDING}),
+            REMOVED,
+            reason_required=True,
         ),
         Transition(
-            "spam",
-            "Mark as spam",
-            frozenset({PUBLISHED, PENDING, REMOVED}),
-            SPAM,
-            False,
-            False,
+            "spam", "Mark as spam", frozenset({PUBLISHED, PENDING, REMOVED}), SPAM
         ),
-        Transition(
-            "restore", "Restore", frozenset({REMOVED, SPAM}), PUBLISHED, False, False
-        ),
+        Transition("restore", "Restore", frozenset({REMOVED, SPAM}), PUBLISHED),
         # Enough readers' reports hide a comment until a moderator decides.
-        Transition(
-            "hide", "Hide for review", frozenset({PUBLISHED}), PENDING, True, False
-        ),
-        # An author's deletion is terminal: no transition leaves DELETED.
-        Transition(
-            "delete", "Delete", frozenset({PUBLISHED, PENDING}), DELETED, False, True
-        ),
+        Transition("hide", "Hide for review", frozenset({PUBLISHED}), PENDING),
+        # The author's own; terminal: no transition leaves DELETED.
+        Transition("delete", "Delete", frozenset({PUBLISHED, PENDING}), DELETED),
     )
 }
 # The moderator actions that have a page in the thread (forum/urls.py).

@@ -1313,3 +1313,15 @@ def test_reply_to_a_comment_removed_meanwhile_says_so_once_and_gives_the_text_ba
     assert response.status_code == 400
     assert content.count("not open for replies") == 1
     assert element(content, "textarea", id="kept-reply").value == "My careful answer."
+
+
+def test_no_edit_or_delete_controls_on_ones_own_deleted_comment(client, article, user):
+    comment = CommentFactory(article=article, author=user)
+    CommentFactory(parent=comment)
+    services.delete_comment(comment=comment, user=user)
+    client.force_login(user)
+
+    controls = _controls(client.get(article.get_absolute_url()))
+
+    assert controls["edit"] == []
+    assert controls["delete"] == []
