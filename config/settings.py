@@ -97,7 +97,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock when a transaction starts, so two tree
-    # writes can never interleave (forum/services.py relies on it); WAL lets
+    # writes can never interleave (forum/services/ relies on it); WAL lets
     # readers carry on meanwhile.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

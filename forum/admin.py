@@ -1,4 +1,4 @@
-"""Moderation in the admin: every action goes through forum/services.py.
+"""Moderation in the admin: every action goes through forum/services/.
 
 The tree columns and the parent link are read-only here, and hard deletes are
 off: removing is a soft delete, and a deleted row would take its replies along.
@@ -80,7 +80,7 @@ class RevisionInline(admin.TabularInline):
 
 class ModeratorsRecordAdmin(admin.ModelAdmin):
     """Moderators read these records; nobody edits or deletes them here (every
-    change goes through forum/services.py)."""
+    change goes through forum/services/)."""
 
     def has_add_permission(self, request):
         return False
@@ -359,7 +359,7 @@ class SanctionForm(forms.ModelForm):
 @admin.register(Sanction)
 class SanctionAdmin(ModeratorsRecordAdmin):
     """Warn, pre-moderate, suspend or ban a user; made and lifted through
-    forum/services.py, never edited."""
+    forum/services/, never edited."""
 
     list_display = [
         "user",

@@ -1,5 +1,5 @@
 """Input shape for comments, moderation and sign-up; the rules that need the
-database live in forum/services.py."""
+database live in forum/services/."""
 
 from django import forms
 from django.conf import settings
@@ -12,7 +12,7 @@ class CommentField(forms.CharField):
     def to_python(self, value):
         # Browsers send a line break as CRLF but count it as one character;
         # count it as the service stores it, so a length means the same in the
-        # browser's counter (static/js/comment_form.js) and in forum/services.py.
+        # browser's counter (static/js/comment_form.js) and in forum/services/.
         value = super().to_python(value)
         return value.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -30,7 +30,7 @@ class CommentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # No maxlength: a browser silently cuts a long paste at it. The counter
-        # script reads the limit from here; forum/services.py refuses a longer
+        # script reads the limit from here; forum/services/ refuses a longer
         # text with a message that says by how much, and the text stays typed.
         self.fields["body"].widget.attrs["data-max-length"] = (
             settings.FORUM_COMMENT_MAX_LENGTH

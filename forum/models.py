@@ -1,5 +1,5 @@
 """Comments: one MPTT tree per top-level comment, so each thread branch can be
-locked on its own (see forum/services.py)."""
+locked on its own (see forum/services/)."""
 
 from datetime import timedelta
 
@@ -32,7 +32,7 @@ class Comment(MPTTModel):
         PENDING = "pending", "Awaiting moderation"
         REMOVED = "removed", "Removed"
         SPAM = "spam", "Spam"
-        # Terminal: the author's choice; its text is erased (forum/services.py).
+        # Terminal: the author's choice; its text is erased (forum/services/).
         DELETED = "deleted", "Deleted by its author"
 
     article = models.ForeignKey(
@@ -89,7 +89,7 @@ class Comment(MPTTModel):
         help_text="Identity in the imported source, so re-imports recognise it.",
     )
     # What a page shows of this comment, rendered once by forum/fragments.py
-    # whenever something that shows changes (forum/services.py), so a page
+    # whenever something that shows changes (forum/services/), so a page
     # assembles stored strings instead of rendering a template per comment.
     fragment = models.TextField(
         blank=True, editable=False, help_text="HTML any reader sees."

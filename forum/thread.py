@@ -5,7 +5,7 @@ A page costs a constant number of queries whatever the thread's size: the
 thread's version, the page's tree structure (small columns only), and the
 stored fragments of the comments it shows. The skeleton (the top-level trees in
 each sort order, cut into pages) is cached under the thread's version, which
-every write bumps in its own transaction (forum/services.py).
+every write bumps in its own transaction (forum/services/).
 
 What depends on the viewer never forces a template render per comment: the
 viewer picks between a comment's public and private fragment, and a small JSON

@@ -16,7 +16,7 @@ def test_comment_box_never_cuts_a_long_paste_short(settings):
 
 
 def test_comment_form_leaves_the_length_limit_to_the_service(settings):
-    """forum/services.py says how long the text is and how long it may be;
+    """forum/services/ says how long the text is and how long it may be;
     the form lets it through so the reader reads that message."""
     settings.FORUM_COMMENT_MAX_LENGTH = 10
 

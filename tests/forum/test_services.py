@@ -1,4 +1,4 @@
-"""forum/services.py: the only write path for comments."""
+"""forum/services/: the only write path for comments."""
 
 from datetime import timedelta
 

@@ -1,7 +1,7 @@
 """Check every comment tree for corruption, and with --repair rebuild it.
 
 django-mptt keeps lft/rght/level/tree_id beside the parent links; if anything
-ever writes around forum/services.py the two can disagree and threads render
+ever writes around forum/services/ the two can disagree and threads render
 in the wrong order. This says so, and can rebuild them from the parent links.
 """
 
