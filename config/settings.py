@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "mptt",
+    "django_tasks",
+    "django_tasks_db",
     "articles",
     "forum",
 ]
@@ -172,6 +174,23 @@ FORUM_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUM_EDIT_WINDOW_MINUTES", "15"
 # When on, comments by readers without forum.moderate_comment wait for approval.
 FORUM_PREMODERATION = env_bool("FORUM_PREMODERATION")
 
+# More pre-moderation rules (forum/screening.py). A new account's first N
+# comments wait for approval (0: off)...
+FORUM_PREMODERATE_FIRST_COMMENTS = int(
+    os.environ.get("FORUM_PREMODERATE_FIRST_COMMENTS", "0")
+)
+# ...and so does a comment with more than this many links (empty: no limit).
+FORUM_PREMODERATE_LINKS_OVER = (
+    int(os.environ.get("FORUM_PREMODERATE_LINKS_OVER", "3"))
+    if os.environ.get("FORUM_PREMODERATE_LINKS_OVER", "3") != ""
+    else None
+)
+# Moderators are emailed when something enters the queue, at most once in
+# this many minutes (forum/notify.py).
+FORUM_QUEUE_EMAIL_MINUTES = int(os.environ.get("FORUM_QUEUE_EMAIL_MINUTES", "15"))
+# The site's address, for links in emails (sent with no request at hand).
+FORUM_SITE_URL = os.environ.get("FORUM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Reports from this many readers hide a comment until a moderator decides.
 FORUM_REPORT_THRESHOLD = int(os.environ.get("FORUM_REPORT_THRESHOLD", "3"))
 # Big threads: a page shows this many top-level comments with their replies...
@@ -182,6 +201,36 @@ FORUM_PAGE_COMMENT_CAP = int(os.environ.get("FORUM_PAGE_COMMENT_CAP", "500"))
 FORUM_MAX_DEPTH_SHOWN = int(os.environ.get("FORUM_MAX_DEPTH_SHOWN", "8"))
 # Replies shown under one comment before "show N more replies".
 FORUM_REPLIES_SHOWN = int(os.environ.get("FORUM_REPLIES_SHOWN", "20"))
+
+# Email: printed on the console unless an SMTP host is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "forum@localhost")
+
+# Background work (moderators' email) through Django's tasks API (the
+# django-tasks backport). "db": stored in the database and run by
+# `manage.py db_worker` (`make serve` starts one); "immediate": run at once in
+# the process that enqueues it, after the commit (development, tests).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND") or (
+    "immediate" if DEBUG or TESTING else "db"
+)
+if TASKS_BACKEND not in ("db", "immediate"):
+    raise ImproperlyConfigured("TASKS_BACKEND is db or immediate.")
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if TASKS_BACKEND == "db"
+        else "django_tasks.backends.immediate.ImmediateBackend",
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.template.loader import get_template
 from django.utils import timezone
 
+from .transitions import flags_key
+
 TEMPLATE = "forum/_comment.html"
 # Where the page puts the relative time, see relative_time().
 AGO_MARKER = "<!--ago-->"
@@ -54,6 +56,12 @@ def render_fragments(comment, *, article_url, comments_url):
         "created_iso": iso(comment.created_at),
         "edited_iso": iso(comment.edited_at) if comment.edited_at else "",
         "ago_marker": AGO_MARKER,
+        "mod_key": flags_key(
+            comment.status,
+            top_level=comment.parent_id is None,
+            pinned=comment.pinned_at is not None,
+            locked=comment.replies_locked_at is not None,
+        ),
     }
     with timezone.override(settings.TIME_ZONE):
         public = template.render({**context, "private": False}).strip()

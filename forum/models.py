@@ -4,6 +4,7 @@ locked on its own (see forum/services/)."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
@@ -100,6 +101,12 @@ class Comment(MPTTModel):
         help_text="HTML its author and moderators see, when it differs.",
     )
     fragment_version = models.CharField(max_length=16, blank=True, editable=False)
+    # Why the pre-moderation rules (forum/screening.py) held it, for moderators.
+    held_because = models.CharField(max_length=500, blank=True, editable=False)
+    # A moderator's pin: a top-level comment shown first in every order.
+    pinned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set on every comment of a subtree a moderator locked: no replies in it.
+    replies_locked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CommentManager()
 
@@ -127,9 +134,17 @@ class Comment(MPTTModel):
             # A thread's skeleton reads only its top-level comments, all it
             # needs of them in the index...
             models.Index(
-                fields=["article", "tree_id", "created_at", "lft", "rght", "level"],
+                fields=[
+                    "article",
+                    "tree_id",
+                    "created_at",
+                    "lft",
+                    "rght",
+                    "level",
+                    "pinned_at",
+                ],
                 condition=models.Q(level=0),
-                name="forum_comment_roots_idx",
+                name="forum_comment_roots_pin_idx",
             ),
             # ...and counts the few that are not published.
             models.Index(
@@ -192,7 +207,7 @@ class Comment(MPTTModel):
         return text if len(text) <= length else text[: length - 1] + "…"
 
     def can_accept_replies(self):
-        return self.status == self.Status.PUBLISHED
+        return self.status == self.Status.PUBLISHED and self.replies_locked_at is None
 
     def is_editable_by(self, user, *, now=None):
         window = timedelta(minutes=settings.FORUM_EDIT_WINDOW_MINUTES)
@@ -407,3 +422,54 @@ class ModerationAction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The moderation log is append-only.")
+
+
+class WordRule(models.Model):
+    """A word or phrase moderators watch for (forum/screening.py): a suspect
+    one holds a comment for review, a banned one refuses it with a message."""
+
+    class Kind(models.TextChoices):
+        SUSPECT = "suspect", "Suspect: hold the comment for review"
+        BANNED = "banned", "Banned: refuse the comment"
+
+    phrase = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="A word or a few words. Matched as whole words, in any case, "
+        "through zero-width characters, accents and look-alike letters.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    note = models.CharField(max_length=200, blank=True, help_text="For moderators.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "phrase"]
+
+    def __str__(self):
+        return self.phrase
+
+    def clean(self):
+        from .screening import normalize
+
+        self.phrase = " ".join((self.phrase or "").split())
+        if not normalize(self.phrase).strip():
+            raise ValidationError({"phrase": "Write a word or a phrase."})
+
+
+class QueueMail(models.Model):
+    """The moderators' queue email (forum/notify.py): when the last one went
+    out, and when the next is due if one is scheduled. One row."""
+
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"queue email, last sent {self.last_sent_at}"

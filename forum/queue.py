@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q
 
 from .models import Comment, Report
-from .transitions import moderator_actions
+from .transitions import actions_for
 
 SECTION_SIZE = 50
 
@@ -53,7 +53,7 @@ def sections():
     for _, comments in parts:
         for comment in comments:
             comment.record = records.get(comment.author_id)
-            comment.actions = moderator_actions(comment.status)
+            comment.actions = actions_for(comment)
             comment.replies = (comment.rght - comment.lft - 1) // 2
     return parts
 

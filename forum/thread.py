@@ -27,7 +27,7 @@ from . import services
 from .caching import SORTS, skeleton_key
 from .fragments import AGO_MARKER, current_version, relative_time
 from .models import HIDDEN_STATUSES, Comment, ThreadState
-from .transitions import MODERATOR_ACTIONS, can_moderate, moderator_actions
+from .transitions import MODERATOR_ACTIONS, actions_for, can_moderate
 
 DEFAULT_SORT = "oldest"
 SORT_LABELS = {"oldest": "Oldest", "newest": "Newest", "best": "Best"}
@@ -79,7 +79,7 @@ def build_skeleton(article_id, sort):
     """
     table = connection.ops.quote_name(Comment._meta.db_table)
     roots = _select(
-        "tree_id, created_at, lft, rght, "
+        "tree_id, created_at, lft, rght, pinned_at, "
         f"(SELECT COUNT(*) FROM {table} WHERE article_id = %s "
         # Written as the partial index's condition is, so SQLite uses it too.
         f"AND NOT (status = '{PUBLISHED}'))",
@@ -89,7 +89,7 @@ def build_skeleton(article_id, sort):
     )
     trees = [
         (tree_id, (rght - lft + 1) // 2, started)
-        for tree_id, started, lft, rght, _ in roots
+        for tree_id, started, lft, rght, _pinned, _ in roots
     ]
     now = time.time()
     if sort == "newest":
@@ -98,6 +98,13 @@ def build_skeleton(article_id, sort):
         trees.sort(key=lambda t: (-_best_score(t[1] - 1, now - t[2]), t[2], t[0]))
     else:
         trees.sort(key=lambda t: (t[2], t[0]))
+    # Pinned trees first, most recently pinned on top; the sort keeps the
+    # order within each part.
+    pinned = {row[0]: row[4] for row in roots if row[4] is not None}
+    if pinned:
+        by_id = {t[0]: t for t in trees}
+        first = sorted(pinned, key=pinned.get, reverse=True)
+        trees = [by_id[i] for i in first] + [t for t in trees if t[0] not in pinned]
     page_size = settings.FORUM_TOP_LEVEL_PAGE_SIZE
     cap = settings.FORUM_PAGE_COMMENT_CAP
     pages, sizes, page, filled = [], [], [], 0
@@ -111,7 +118,7 @@ def build_skeleton(article_id, sort):
     if page or not pages:
         pages.append(page)
         sizes.append(filled)
-    unpublished = roots[0][4] if roots else 0
+    unpublished = roots[0][5] if roots else 0
     return Skeleton(
         pages=pages,
         sizes=sizes,
@@ -547,7 +554,6 @@ def comment_actions(comment, user):
         actions.append((f"{base}delete/", "Delete", False))
     if can_moderate(user):
         actions += [
-            (f"{base}{name}/", label, True)
-            for name, label in moderator_actions(comment.status)
+            (f"{base}{name}/", label, True) for name, label in actions_for(comment)
         ]
     return actions

@@ -25,10 +25,15 @@ which keys the cached skeletons forum/thread.py reads.
 """
 
 from .moderation import (
+    BULK_VERBS,
+    BulkResult,
     CommentsClosed,
     approve_comment,
     close_comments,
+    lock_replies,
     mark_comment_spam,
+    moderate_comments,
+    pin_comment,
     remove_comment,
     reopen_comments,
     report_comment,
@@ -63,6 +68,11 @@ from .tree import (
 )
 
 __all__ = [
+    "BULK_VERBS",
+    "BulkResult",
+    "lock_replies",
+    "moderate_comments",
+    "pin_comment",
     "CommentsClosed",
     "DELETE_DENIED",
     "DUPLICATE_WINDOW",

@@ -2,6 +2,7 @@
 table (forum/transitions.py) says and recorded in the moderation log."""
 
 import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,14 +14,19 @@ from ..models import (
     ModerationAction,
     Report,
 )
-from ..transitions import TRANSITIONS, can_moderate
+from ..notify import queue_grew
+from ..transitions import FLAG_ACTIONS, TRANSITIONS, can_moderate
 from .tree import (
     LOCK_STRUCTURE,
     _advisory_lock,
     _changed_thread,
+    _locked_node,
     _locked_or_gone,
     _rerender,
 )
+
+# The transitions moderators carry out on many comments at once.
+BULK_VERBS = ("approve", "remove", "spam", "restore")
 
 logger = logging.getLogger(__name__)
 
@@ -56,47 +62,202 @@ def _moderate(*, comment, moderator, verb, code=None, note=None):
     removed).
     """
     _require_moderator(moderator)
-    transition = TRANSITIONS[verb]
-    if transition.reason_required and not code:
+    _check_reason(verb, code)
+    with transaction.atomic():
+        node = _locked_or_gone(comment)
+        _transition(node, moderator=moderator, verb=verb, code=code, note=note)
+        _changed_thread(node.article_id)
+    for name in ("status", "moderated_by", "moderated_at", "moderation_code"):
+        setattr(comment, name, getattr(node, name))
+    comment.moderation_reason = node.moderation_reason
+    logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, code or "-")
+    return comment
+
+
+def _check_reason(verb, code):
+    if TRANSITIONS[verb].reason_required and not code:
         raise ValidationError({"reason": "Choose a reason for the removal."})
-    changes = {"status": transition.target, "moderated_by": moderator}
+
+
+def _transition(node, *, moderator, verb, code=None, note=None):
+    """The transition on ``node``, read under its tree's lock (the caller
+    holds it, in its transaction); the caller bumps the thread's version."""
+    transition = TRANSITIONS[verb]
+    changes = {
+        "status": transition.target,
+        "moderated_by": moderator,
+        "moderated_at": timezone.now(),
+    }
     if code is not None:
         changes["moderation_code"] = code
     if note is not None:
         changes["moderation_reason"] = note
+    if transition.target == Comment.Status.PUBLISHED:
+        changes["held_because"] = ""
+    else:
+        # A pin is for a comment everyone reads.
+        changes["pinned_at"] = None
+    updated = Comment.objects.filter(pk=node.pk, status__in=transition.sources).update(
+        **changes
+    )
+    if not updated:
+        if node.status == Comment.Status.DELETED:
+            raise ValidationError(
+                "Its author deleted this comment; nobody can bring it back."
+            )
+        state = Comment.Status(node.status).label.lower()
+        target = Comment.Status(transition.target).label.lower()
+        raise ValidationError(f"A comment that is {state} cannot become {target}.")
+    from_state = node.status
+    for name, value in changes.items():
+        setattr(node, name, value)
+    if verb in ("approve", "remove", "spam"):
+        # A moderator has decided: open reports are answered.
+        Report.objects.filter(comment_id=node.pk, resolved_at__isnull=True).update(
+            resolved_at=changes["moderated_at"]
+        )
+    _record(
+        comment=node,
+        actor=moderator,
+        verb=verb,
+        from_state=from_state,
+        to_state=transition.target,
+        reason=code or "",
+        note=note or "",
+    )
+    _rerender(node)
+
+
+@dataclass
+class BulkResult:
+    done: list = field(default_factory=list)  # comment ids
+    refused: dict = field(default_factory=dict)  # comment id -> why
+
+
+def moderate_comments(*, comment_ids, moderator, verb, reason=None, note=""):
+    """Carry out ``verb`` (approve, remove, spam, restore) on many comments in
+    one transaction: each one the transition table allows changes, the rest
+    are left as they were and said why. Trees are locked in ascending order
+    (two bulk actions cannot deadlock), each thread's version is bumped once.
+    """
+    _require_moderator(moderator)
+    if verb not in BULK_VERBS:
+        raise ValidationError(f"No bulk action {verb!r}.")
+    if verb == "remove":
+        code, note = _removal_reason(reason, note)
+    elif verb == "spam":
+        code, note = Comment.RemovalReason.SPAM, (note or "").strip()
+    else:
+        code, note = None, None
+    _check_reason(verb, code)
+    result = BulkResult()
+    with transaction.atomic():
+        trees = dict(
+            Comment.objects.filter(pk__in=comment_ids).values_list("pk", "tree_id")
+        )
+        for missing in set(comment_ids) - set(trees):
+            result.refused[missing] = "That comment no longer exists."
+        for pk in sorted(trees, key=lambda pk: (trees[pk], pk)):
+            try:
+                node = _locked_node(pk)
+                _transition(node, moderator=moderator, verb=verb, code=code, note=note)
+            except Comment.DoesNotExist:
+                result.refused[pk] = "That comment no longer exists."
+            except ValidationError as error:
+                result.refused[pk] = " ".join(error.messages)
+            else:
+                result.done.append(node)
+        for article_id in sorted({node.article_id for node in result.done}):
+            _changed_thread(article_id)
+    result.done = [node.pk for node in result.done]
+    logger.info("%s by %s on %s comments", verb, moderator, len(result.done))
+    return result
+
+
+def _check_flag(verb, node):
+    """Raise ValidationError, saying why, unless FLAG_ACTIONS offers ``verb``
+    on ``node`` (read under its tree's lock)."""
+    action = FLAG_ACTIONS[verb]
+    pinned, locked = node.pinned_at is not None, node.replies_locked_at is not None
+    if action.offered(
+        state=node.status, top_level=node.level == 0, pinned=pinned, locked=locked
+    ):
+        return
+    if action.top_level_only and node.level != 0:
+        raise ValidationError("Only a top-level comment can be pinned.")
+    if node.status not in action.states:
+        raise ValidationError("Only a published comment can be pinned.")
+    raise ValidationError(
+        {
+            "pin": "This comment is already pinned.",
+            "unpin": "This comment is not pinned.",
+            "lock": "Replies here are already locked.",
+            "unlock": "Replies here are not locked.",
+        }[verb]
+    )
+
+
+def pin_comment(*, comment, moderator, pinned=True):
+    """Pin a published top-level comment above the others in every order (or,
+    ``pinned=False``, take the pin away)."""
+    _require_moderator(moderator)
     with transaction.atomic():
         node = _locked_or_gone(comment)
-        changes["moderated_at"] = timezone.now()
-        updated = Comment.objects.filter(
-            pk=comment.pk, status__in=transition.sources
-        ).update(**changes)
-        if not updated:
-            if node.status == Comment.Status.DELETED:
-                raise ValidationError(
-                    "Its author deleted this comment; nobody can bring it back."
-                )
-            state = Comment.Status(node.status).label.lower()
-            target = Comment.Status(transition.target).label.lower()
-            raise ValidationError(f"A comment that is {state} cannot become {target}.")
-        for name, value in changes.items():
-            setattr(comment, name, value)
-        if verb in ("approve", "remove", "spam"):
-            # A moderator has decided: open reports are answered.
-            Report.objects.filter(
-                comment_id=comment.pk, resolved_at__isnull=True
-            ).update(resolved_at=changes["moderated_at"])
-        _record(
-            comment=comment,
-            actor=moderator,
-            verb=verb,
-            from_state=node.status,
-            to_state=transition.target,
-            reason=code or "",
-            note=note or "",
+        _check_flag("pin" if pinned else "unpin", node)
+        updated = (
+            Comment.objects.filter(pk=node.pk, pinned_at__isnull=pinned)
+            .filter(status=Comment.Status.PUBLISHED if pinned else node.status)
+            .update(pinned_at=timezone.now() if pinned else None)
         )
-        _rerender(comment)
-        _changed_thread(comment.article_id)
-    logger.info("comment %s: %s by %s (%s)", comment.pk, verb, moderator, code or "-")
+        if not updated:
+            raise ValidationError(
+                "This comment is already pinned." if pinned else "It is not pinned."
+            )
+        _record(
+            comment=node,
+            actor=moderator,
+            verb="pin" if pinned else "unpin",
+            from_state=node.status,
+            to_state=node.status,
+        )
+        _rerender(node)
+        _changed_thread(node.article_id)
+    comment.refresh_from_db(fields=["pinned_at"])
+    return comment
+
+
+def lock_replies(*, comment, moderator, locked=True, note=""):
+    """Close ``comment`` and everything below it to new replies (or,
+    ``locked=False``, open them again). Under the tree lock replies take, so
+    no reply lands in a subtree once it is locked."""
+    _require_moderator(moderator)
+    with transaction.atomic():
+        node = _locked_or_gone(comment)
+        _check_flag("lock" if locked else "unlock", node)
+        tree = Comment.objects.filter(tree_id=node.tree_id)
+        if (
+            not locked
+            and tree.filter(
+                lft__lt=node.lft, rght__gt=node.rght, replies_locked_at__isnull=False
+            ).exists()
+        ):
+            raise ValidationError(
+                "A comment above this one is locked; unlock replies there."
+            )
+        subtree = tree.filter(lft__gte=node.lft, rght__lte=node.rght)
+        subtree.update(replies_locked_at=timezone.now() if locked else None)
+        _record(
+            comment=node,
+            actor=moderator,
+            verb="lock" if locked else "unlock",
+            from_state=node.status,
+            to_state=node.status,
+            note=(note or "").strip()[:500],
+        )
+        for member in subtree.only("pk"):
+            _rerender(member)
+        _changed_thread(node.article_id)
+    comment.refresh_from_db(fields=["replies_locked_at"])
     return comment
 
 
@@ -125,6 +286,7 @@ def report_comment(*, comment, reporter, reason, note=""):
         Report.objects.create(
             comment_id=node.pk, reporter=reporter, reason=reason, note=note
         )
+        queue_grew()
         open_reports = Report.objects.filter(
             comment_id=node.pk, resolved_at__isnull=True
         ).count()
@@ -134,7 +296,7 @@ def report_comment(*, comment, reporter, reason, note=""):
             return False
         hide = TRANSITIONS["hide"]
         Comment.objects.filter(pk=node.pk, status__in=hide.sources).update(
-            status=hide.target
+            status=hide.target, pinned_at=None
         )
         _record(
             comment=node,
@@ -150,6 +312,15 @@ def report_comment(*, comment, reporter, reason, note=""):
     return True
 
 
+def _removal_reason(reason, note):
+    note = (note or "").strip()
+    if reason and reason not in Comment.RemovalReason.values:
+        raise ValidationError({"reason": "Choose a reason for the removal."})
+    if reason == Comment.RemovalReason.OTHER and not note:
+        raise ValidationError({"note": "Say why, for “other”."})
+    return reason, note
+
+
 def approve_comment(*, comment, moderator):
     """Publish a comment that was waiting for moderation."""
     return _moderate(comment=comment, moderator=moderator, verb="approve")
@@ -159,11 +330,7 @@ def remove_comment(*, comment, moderator, reason, note=""):
     """Hide a comment, leaving a placeholder that names ``reason``, one of
     Comment.RemovalReason (required; "other" needs a ``note``). The note is
     for moderators only."""
-    note = (note or "").strip()
-    if reason and reason not in Comment.RemovalReason.values:
-        raise ValidationError({"reason": "Choose a reason for the removal."})
-    if reason == Comment.RemovalReason.OTHER and not note:
-        raise ValidationError({"note": "Say why, for “other”."})
+    reason, note = _removal_reason(reason, note)
     return _moderate(
         comment=comment, moderator=moderator, verb="remove", code=reason, note=note
     )

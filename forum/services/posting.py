@@ -12,8 +12,9 @@ from ..markup import render_comment
 from ..models import (
     Comment,
     CommentRevision,
-    Sanction,
 )
+from ..notify import queue_grew
+from ..screening import hold_reasons
 from ..transitions import TRANSITIONS, allowed, can_moderate
 from .moderation import CommentsClosed, _record
 from .sanctions import _sanctions_in_force
@@ -83,18 +84,28 @@ def post_comment(
             article.comments_closed_message or "This discussion is closed."
         )
     sanctions = _sanctions_in_force(author)
+    body_html = render_comment(body)
+    held = []
     if status is None:
-        premoderated = (
-            settings.FORUM_PREMODERATION or Sanction.Kind.PREMODERATE in sanctions
-        ) and not can_moderate(author)
-        status = Comment.Status.PENDING if premoderated else Comment.Status.PUBLISHED
+        # An import says what state its comments are in; a reader's comment
+        # goes through the pre-moderation rules (moderators' do not).
+        if not can_moderate(author):
+            held = hold_reasons(
+                author=author,
+                body=body,
+                body_html=body_html,
+                sanctions=sanctions,
+                new_comment=True,
+            )
+        status = Comment.Status.PENDING if held else Comment.Status.PUBLISHED
     comment = Comment(
         article=article,
         author=author,
         author_name="" if author else author_name,
         body=body,
-        body_html=render_comment(body),
+        body_html=body_html,
         status=status,
+        held_because="; ".join(held),
         source_key=source_key,
         created_at=created_at or timezone.now(),
     )
@@ -111,6 +122,10 @@ def post_comment(
             if parent.article_id != article.pk:
                 raise ValidationError(
                     {"parent": "You can only reply to comments on this article."}
+                )
+            if parent.replies_locked_at is not None:
+                raise ValidationError(
+                    {"parent": "A moderator closed this part of the thread to replies."}
                 )
             if not parent.can_accept_replies():
                 raise ValidationError(
@@ -149,6 +164,8 @@ def post_comment(
         comment.save()
         # Just inserted: the instance is the row, with its article and author.
         _rerender(comment, fresh=comment)
+        if held:
+            _hold(comment, actor=author, from_state="new", reasons=held)
         _changed_thread(article.pk)
     logger.debug("comment %s posted on article %s", comment.pk, article.pk)
     return comment
@@ -165,14 +182,27 @@ def edit_comment(*, comment, editor, body):
     if not comment.is_editable_by(editor):
         raise PermissionDenied(EDIT_DENIED)
     body = _clean_body(body)
+    body_html = render_comment(body)
+    held = []
+    if not can_moderate(editor):
+        held = hold_reasons(
+            author=editor,
+            body=body,
+            body_html=body_html,
+            sanctions=_sanctions_in_force(editor),
+            new_comment=False,
+        )
     now = timezone.now()
     window = timedelta(minutes=settings.FORUM_EDIT_WINDOW_MINUTES)
-    review = settings.FORUM_PREMODERATION and not can_moderate(editor)
-    changes = {"body": body, "body_html": render_comment(body), "edited_at": now}
+    changes = {"body": body, "body_html": body_html, "edited_at": now}
+    if held:
+        changes["held_because"] = "; ".join(held)
     with transaction.atomic():
         node = _locked_or_gone(comment)
-        if review and node.status == Comment.Status.PUBLISHED:
+        if held and node.status == Comment.Status.PUBLISHED:
+            # Readers see nothing of the new text until it is approved.
             changes["status"] = Comment.Status.PENDING
+            changes["pinned_at"] = None
         updated = Comment.objects.filter(
             pk=comment.pk,
             author=editor,
@@ -191,8 +221,24 @@ def edit_comment(*, comment, editor, body):
         for name, value in changes.items():
             setattr(comment, name, value)
         _rerender(comment)
+        if changes.get("status") == Comment.Status.PENDING:
+            _hold(comment, actor=editor, from_state=node.status, reasons=held)
         _changed_thread(comment.article_id)
     return comment
+
+
+def _hold(comment, *, actor, from_state, reasons):
+    """Record that the pre-moderation rules held ``comment``, and let the
+    moderators know once this commits."""
+    _record(
+        comment=comment,
+        actor=actor,
+        verb="hold",
+        from_state=from_state,
+        to_state=Comment.Status.PENDING,
+        note="; ".join(reasons)[:500],
+    )
+    queue_grew()
 
 
 def delete_comment(*, comment, user):
@@ -237,6 +283,8 @@ def delete_comment(*, comment, user):
             "moderated_by": user,
             "moderated_at": timezone.now(),
             "moderation_reason": "",
+            "held_because": "",
+            "pinned_at": None,
         }
         if not deletable.update(**erased):
             raise PermissionDenied(DELETE_DENIED)

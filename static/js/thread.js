@@ -89,7 +89,7 @@
         var report = footer.querySelector('a[href$="/report/"]');
         if (report) report.remove();
       }
-      var actions = controls.moderate && controls.moderate[article.dataset.state];
+      var actions = controls.moderate && controls.moderate[article.dataset.mod];
       (actions || []).forEach(function (action) {
         addLink(footer, base + action[0] + "/", action[1], "comment__action--mod");
       });

@@ -324,11 +324,26 @@ def test_moderator_gets_the_moderation_links_that_apply(client, article, moderat
         assert f'data-comment="{comment.pk}" data-author="{comment.author_id}" ' in (
             content
         )
-        assert f'data-state="{state}"' in content
-    assert moderate["published"] == [["remove", "Remove"]]
-    assert moderate["pending"] == [["approve", "Approve"], ["remove", "Remove"]]
-    assert moderate["removed"] == [["restore", "Restore"]]
-    assert moderate["deleted"] == []
+        assert f'data-state="{state}" data-mod="{state}:100"' in content
+    # data-mod: the state, then top-level, pinned, replies locked.
+    assert moderate["published:100"] == [
+        ["remove", "Remove"],
+        ["pin", "Pin"],
+        ["lock", "Lock replies"],
+    ]
+    assert moderate["published:000"] == [["remove", "Remove"], ["lock", "Lock replies"]]
+    assert moderate["published:111"] == [
+        ["remove", "Remove"],
+        ["unpin", "Unpin"],
+        ["unlock", "Unlock replies"],
+    ]
+    assert moderate["pending:100"] == [
+        ["approve", "Approve"],
+        ["remove", "Remove"],
+        ["lock", "Lock replies"],
+    ]
+    assert moderate["removed:100"] == [["restore", "Restore"], ["lock", "Lock replies"]]
+    assert moderate["deleted:000"] == [["lock", "Lock replies"]]
     # A moderator reads removed text, with the reason.
     assert "Removed: Spam" in content
 
