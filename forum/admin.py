@@ -5,18 +5,26 @@ off: removing is a soft delete, and a deleted row would take its replies along.
 """
 
 import csv
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from . import services
-from .models import Comment, CommentRevision, ModerationAction, Report, Sanction
+from . import queue, services
+from .models import (
+    Comment,
+    CommentRevision,
+    ModerationAction,
+    Report,
+    Sanction,
+    WordRule,
+)
 from .transitions import can_moderate
 
 
@@ -37,20 +45,26 @@ class ModerationActionForm(ActionForm):
     )
 
 
-def _apply(modeladmin, request, queryset, *, verb, call):
-    done, refused = 0, []
-    for comment in queryset:
-        try:
-            call(comment)
-        except (ValidationError, PermissionDenied) as error:
-            messages_ = getattr(error, "messages", None) or [str(error)]
-            refused.append(f"#{comment.pk}: {' '.join(messages_)}")
-        else:
-            done += 1
-    if done:
-        noun = "comment" if done == 1 else "comments"
-        modeladmin.message_user(request, f"{done} {noun} {verb}.", messages.SUCCESS)
-    if refused:
+def _bulk(modeladmin, request, queryset, *, verb, done, reason=None, note=""):
+    """Carry out ``verb`` on the selected comments in one transaction
+    (services.moderate_comments) and say what changed and what did not."""
+    try:
+        result = services.moderate_comments(
+            comment_ids=list(queryset.values_list("pk", flat=True)),
+            moderator=request.user,
+            verb=verb,
+            reason=reason,
+            note=note,
+        )
+    except ValidationError as error:
+        modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+        return
+    if result.done:
+        count = len(result.done)
+        noun = "comment" if count == 1 else "comments"
+        modeladmin.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
+    if result.refused:
+        refused = [f"#{pk}: {why}" for pk, why in sorted(result.refused.items())]
         modeladmin.message_user(
             request,
             f"{len(refused)} left as they were: " + "; ".join(refused[:10]),
@@ -102,7 +116,16 @@ class ModeratorsRecordAdmin(admin.ModelAdmin):
 class CommentAdmin(ModeratorsRecordAdmin):
     action_form = ModerationActionForm
     inlines = [RevisionInline]
-    actions = ["approve", "remove", "mark_spam", "restore"]
+    actions = [
+        "approve",
+        "remove",
+        "mark_spam",
+        "restore",
+        "pin",
+        "unpin",
+        "lock",
+        "unlock",
+    ]
     # Newest first, and narrow enough for 1440 px: where a comment sits is
     # its parent's excerpt and a link to its place in the thread.
     list_display = [
@@ -134,6 +157,10 @@ class CommentAdmin(ModeratorsRecordAdmin):
         "moderation_code",
         "moderation_reason",
         "history",
+        "author_record",
+        "held_because",
+        "pinned_at",
+        "replies_locked_at",
         "source_key",
         "thread_link",
     ]
@@ -177,6 +204,27 @@ class CommentAdmin(ModeratorsRecordAdmin):
             "" if count == 1 else "s",
         )
 
+    @admin.display(description="The author's record")
+    def author_record(self, obj):
+        if obj.author_id is None:
+            return "—"
+        record = queue.author_records({obj.author_id})[obj.author_id]
+        comments = reverse("admin:forum_comment_changelist")
+        sanctions = reverse("admin:forum_sanction_changelist")
+        return format_html(
+            '<a href="{}?author={}">{} comment{}</a>, {} removed or spam, '
+            '{} report{} against them; <a href="{}?user={}">sanctions</a>',
+            comments,
+            obj.author_id,
+            record.comments,
+            "" if record.comments == 1 else "s",
+            record.hidden,
+            record.reported,
+            "" if record.reported == 1 else "s",
+            sanctions,
+            obj.author_id,
+        )
+
     @admin.display(description="As shown")
     def rendered(self, obj):
         # body_html was sanitised when written: forum/markup.py.
@@ -187,13 +235,7 @@ class CommentAdmin(ModeratorsRecordAdmin):
 
     @admin.action(description="Approve selected comments", permissions=["moderate"])
     def approve(self, request, queryset):
-        _apply(
-            self,
-            request,
-            queryset,
-            verb="approved",
-            call=lambda c: services.approve_comment(comment=c, moderator=request.user),
-        )
+        _bulk(self, request, queryset, verb="approve", done="approved")
 
     @admin.action(
         description="Remove selected comments (give a reason)",
@@ -209,15 +251,14 @@ class CommentAdmin(ModeratorsRecordAdmin):
                 messages.ERROR,
             )
             return
-        note = request.POST.get("note", "")
-        _apply(
+        _bulk(
             self,
             request,
             queryset,
-            verb="removed",
-            call=lambda c: services.remove_comment(
-                comment=c, moderator=request.user, reason=reason, note=note
-            ),
+            verb="remove",
+            done="removed",
+            reason=reason,
+            note=request.POST.get("note", ""),
         )
 
     @admin.action(
@@ -225,25 +266,51 @@ class CommentAdmin(ModeratorsRecordAdmin):
     )
     def mark_spam(self, request, queryset):
         note = request.POST.get("note", "")
-        _apply(
-            self,
-            request,
-            queryset,
-            verb="marked as spam",
-            call=lambda c: services.mark_comment_spam(
-                comment=c, moderator=request.user, note=note
-            ),
-        )
+        _bulk(self, request, queryset, verb="spam", done="marked as spam", note=note)
 
     @admin.action(description="Restore selected comments", permissions=["moderate"])
     def restore(self, request, queryset):
-        _apply(
-            self,
-            request,
-            queryset,
-            verb="restored",
-            call=lambda c: services.restore_comment(comment=c, moderator=request.user),
-        )
+        _bulk(self, request, queryset, verb="restore", done="restored")
+
+    def _each(self, request, queryset, call, done):
+        changed, refused = 0, []
+        for comment in queryset:
+            try:
+                call(comment=comment, moderator=request.user)
+            except ValidationError as error:
+                refused.append(f"#{comment.pk}: {' '.join(error.messages)}")
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{changed} {done}.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"{len(refused)} left as they were: " + "; ".join(refused[:10]),
+                messages.WARNING,
+            )
+
+    @admin.action(description="Pin selected comments", permissions=["moderate"])
+    def pin(self, request, queryset):
+        self._each(request, queryset, services.pin_comment, "pinned")
+
+    @admin.action(description="Unpin selected comments", permissions=["moderate"])
+    def unpin(self, request, queryset):
+        call = partial(services.pin_comment, pinned=False)
+        self._each(request, queryset, call, "unpinned")
+
+    @admin.action(
+        description="Lock replies under selected comments", permissions=["moderate"]
+    )
+    def lock(self, request, queryset):
+        self._each(request, queryset, services.lock_replies, "locked to replies")
+
+    @admin.action(
+        description="Unlock replies under selected comments", permissions=["moderate"]
+    )
+    def unlock(self, request, queryset):
+        call = partial(services.lock_replies, locked=False)
+        self._each(request, queryset, call, "open to replies again")
 
 
 @admin.register(ModerationAction)
@@ -399,3 +466,37 @@ class SanctionAdmin(ModeratorsRecordAdmin):
         for sanction in queryset:
             services.lift_sanction(sanction=sanction, moderator=request.user)
         self.message_user(request, "Lifted.", messages.SUCCESS)
+
+
+@admin.register(WordRule)
+class WordRuleAdmin(admin.ModelAdmin):
+    """The suspect and banned words (forum/screening.py); moderators keep the
+    lists."""
+
+    list_display = ["phrase", "kind", "note", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["phrase", "note"]
+    fields = ["phrase", "kind", "note"]
+
+    def _moderator(self, request):
+        return can_moderate(request.user)
+
+    def has_module_permission(self, request):
+        return self._moderator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._moderator(request)
+
+    def has_add_permission(self, request):
+        return self._moderator(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._moderator(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._moderator(request)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

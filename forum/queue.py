@@ -18,8 +18,30 @@ class AuthorRecord:
     reported: int = 0
 
 
+def _reported():
+    """Comments readers reported that no moderator has decided on yet."""
+    return Comment.objects.filter(
+        status__in=[Comment.Status.PUBLISHED, Comment.Status.PENDING],
+        reports__resolved_at__isnull=True,
+    ).distinct()
+
+
 def waiting_count():
-    return Comment.objects.awaiting_moderation().count()
+    """What waits for a moderator's decision: held or hidden comments, and
+    published ones with open reports."""
+    return (
+        Comment.objects.filter(
+            Q(status=Comment.Status.PENDING)
+            | Q(
+                status=Comment.Status.PUBLISHED,
+                pk__in=Report.objects.filter(resolved_at__isnull=True).values(
+                    "comment_id"
+                ),
+            )
+        )
+        .order_by()
+        .count()
+    )
 
 
 def _with_context(queryset):
@@ -34,31 +56,74 @@ def _with_context(queryset):
 
 def sections():
     """(title, comments) for each part of the queue; each comment carries
-    ``open_reports``, ``record`` (its author's) and ``actions`` (the moderator
-    actions the transition table allows it)."""
+    ``open_reports``, ``ancestors`` (above its parent, up to the top),
+    ``record`` (its author's), ``replies`` (the size of its subtree) and
+    ``actions`` (the moderator actions the transition table allows it)."""
+    reported = _reported()
     parts = [
         (
-            "Waiting: held for approval or hidden by readers' reports",
-            Comment.objects.awaiting_moderation().order_by("created_at", "pk"),
+            "Held for approval",
+            Comment.objects.awaiting_moderation()
+            .exclude(pk__in=reported.values("pk"))
+            .order_by("created_at", "pk"),
         ),
         (
-            "Recently removed or marked as spam",
-            Comment.objects.hidden_by_moderators().order_by("-moderated_at", "-pk"),
+            "Reported by readers",
+            reported.annotate(open_count=Count("reports")).order_by(
+                "-open_count", "created_at", "pk"
+            ),
+        ),
+        (
+            "Recently removed",
+            Comment.objects.filter(status=Comment.Status.REMOVED).order_by(
+                "-moderated_at", "-pk"
+            ),
+        ),
+        (
+            "Spam",
+            Comment.objects.filter(status=Comment.Status.SPAM).order_by(
+                "-moderated_at", "-pk"
+            ),
         ),
     ]
     parts = [(title, list(_with_context(qs)[:SECTION_SIZE])) for title, qs in parts]
-    records = _author_records(
-        {c.author_id for _, comments in parts for c in comments if c.author_id}
-    )
-    for _, comments in parts:
-        for comment in comments:
-            comment.record = records.get(comment.author_id)
-            comment.actions = actions_for(comment)
-            comment.replies = (comment.rght - comment.lft - 1) // 2
+    shown = [c for _, comments in parts for c in comments]
+    records = author_records({c.author_id for c in shown if c.author_id})
+    ancestors = _ancestors(shown)
+    for comment in shown:
+        comment.record = records.get(comment.author_id)
+        comment.actions = actions_for(comment)
+        comment.replies = (comment.rght - comment.lft - 1) // 2
+        comment.ancestors = ancestors.get(comment.pk, [])
     return parts
 
 
-def _author_records(author_ids):
+def _ancestors(comments):
+    """comment id -> the comments above its parent, top first; one query."""
+    deep = [c for c in comments if c.level > 1]
+    if not deep:
+        return {}
+    condition = Q()
+    for c in deep:
+        condition |= Q(tree_id=c.tree_id, lft__lt=c.parent.lft, rght__gt=c.parent.rght)
+    above = list(
+        Comment.objects.filter(condition)
+        .select_related("author")
+        .order_by("tree_id", "lft")
+    )
+    return {
+        c.pk: [
+            a
+            for a in above
+            if a.tree_id == c.tree_id
+            and a.lft < c.parent.lft
+            and a.rght > c.parent.rght
+        ]
+        for c in deep
+    }
+
+
+def author_records(author_ids):
     """author id -> AuthorRecord, in two grouped queries."""
     records = {pk: AuthorRecord() for pk in author_ids}
     if not records:

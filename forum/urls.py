@@ -16,4 +16,8 @@ urlpatterns = [
     path("<int:pk>/remove/", views.comment_remove, name="comment_remove"),
     path("<int:pk>/approve/", views.comment_approve, name="comment_approve"),
     path("<int:pk>/restore/", views.comment_restore, name="comment_restore"),
+    path("<int:pk>/pin/", views.comment_pin, name="comment_pin"),
+    path("<int:pk>/unpin/", views.comment_unpin, name="comment_unpin"),
+    path("<int:pk>/lock/", views.comment_lock, name="comment_lock"),
+    path("<int:pk>/unlock/", views.comment_unlock, name="comment_unlock"),
 ]

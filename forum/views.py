@@ -4,6 +4,8 @@ Each view binds a form, calls a service, and redirects (post/redirect/get); a
 service's ValidationError goes back onto the form with status 400.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -208,8 +210,23 @@ def comment_edit(request, slug, pk):
                 )
             except ValidationError as error:
                 _attach(form, error)
+            except services.PostingBarred as barred:
+                return _barred(
+                    request,
+                    form,
+                    barred,
+                    "forum/comment_edit.html",
+                    {"article": article, "comment": comment},
+                )
             else:
-                messages.success(request, "Your comment is updated.")
+                if comment.status == Comment.Status.PENDING:
+                    messages.info(
+                        request,
+                        "Your comment is updated; the new text will appear once "
+                        "a moderator approves it.",
+                    )
+                else:
+                    messages.success(request, "Your comment is updated.")
                 return _in_thread(comment)
         status = 400
     else:
@@ -330,6 +347,54 @@ def comment_restore(request, slug, pk):
         service=services.restore_comment,
         done="The comment is restored.",
         template="forum/comment_restore.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_pin(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=services.pin_comment,
+        done="The comment is pinned at the top of the thread.",
+        template="forum/comment_pin.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_unpin(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=partial(services.pin_comment, pinned=False),
+        done="The comment is no longer pinned.",
+        template="forum/comment_unpin.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_lock(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=services.lock_replies,
+        done="Replies are locked here and below.",
+        template="forum/comment_lock.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comment_unlock(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=partial(services.lock_replies, locked=False),
+        done="Replies are open again here and below.",
+        template="forum/comment_unlock.html",
     )
 
 

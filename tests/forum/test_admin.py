@@ -191,7 +191,16 @@ def test_changelist_offers_only_the_moderation_actions(admin_client, comment):
     response = admin_client.get(CHANGELIST)
 
     choices = dict(response.context["action_form"].fields["action"].choices)
-    assert set(choices) - {""} == {"approve", "remove", "mark_spam", "restore"}
+    assert set(choices) - {""} == {
+        "approve",
+        "remove",
+        "mark_spam",
+        "restore",
+        "pin",
+        "unpin",
+        "lock",
+        "unlock",
+    }
 
 
 def test_change_page_shows_every_field_read_only(admin_client, comment):
