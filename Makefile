@@ -28,7 +28,8 @@ run: $(VENV)/.installed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## serve: like production: DEBUG off, static files by WhiteNoise, gunicorn with
-## $$WEB_CONCURRENCY workers (gunicorn.conf.py), access log on stdout.
+## $$WEB_CONCURRENCY workers (gunicorn.conf.py), access log on stdout, and one
+## background task worker (manage.py db_worker) for the moderators' email.
 ## Needs DJANGO_SECRET_KEY: a server never runs on a made-up key.
 serve: export DJANGO_DEBUG = 0
 # A sync worker serves one request at a time: one connection each, kept (the
@@ -41,7 +42,10 @@ serve: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_seed
 	$(PY) manage.py collectstatic --no-input
-	exec $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT)
+	@# The task worker (moderators' email) runs beside gunicorn and stops with it.
+	$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT)
 
 ## load: gunicorn on PostgreSQL (forum_serve) under 16 clients, seed article
 ## against the 10,000-comment one; loopback only, stops by itself

@@ -28,8 +28,8 @@ class CloseCommentsForm(ActionForm):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     action_form = CloseCommentsForm
-    actions = ["close_comments", "reopen_comments"]
-    list_display = ["title", "slug", "published_at", "lead_author"]
+    actions = ["unpublish", "close_comments", "reopen_comments"]
+    list_display = ["title", "slug", "published_at", "is_live", "lead_author"]
     search_fields = ["title", "body", "lead"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = [
@@ -62,6 +62,24 @@ class ArticleAdmin(admin.ModelAdmin):
         if change and "slug" in form.changed_data:
             # Stored comment fragments link to the article's old address.
             refresh_article_fragments(article=obj)
+
+    @admin.display(boolean=True, description="Published")
+    def is_live(self, obj):
+        return obj.is_published
+
+    @admin.action(
+        description="Unpublish selected articles (publish again by setting a date)",
+        permissions=["change"],
+    )
+    def unpublish(self, request, queryset):
+        # Readers get 404 for the article and its comment pages; the thread
+        # stays as it is, ready for when the article is published again.
+        count = queryset.filter(published_at__isnull=False).update(published_at=None)
+        self.message_user(
+            request,
+            f"{count} article{'s' * (count != 1)} unpublished.",
+            messages.SUCCESS,
+        )
 
     def has_moderate_permission(self, request):
         return can_moderate(request.user)

@@ -60,6 +60,10 @@ class Article(models.Model):
         return reverse("forum:comment_create", kwargs={"slug": self.slug})
 
     @property
+    def is_published(self):
+        return self.published_at is not None and self.published_at <= timezone.now()
+
+    @property
     def accepts_comments(self):
         return self.comments_closed_at is None
 

@@ -63,3 +63,40 @@ def test_an_article_with_comments_can_be_deleted_and_the_log_stays(client, artic
     assert not Report.objects.exists()
     act = ModerationAction.objects.get()
     assert (act.verb, act.article_id, act.comment_id) == ("remove", None, None)
+
+
+def test_unpublishing_an_article_hides_it_and_its_comments_from_readers(
+    client, admin_client, article, moderator
+):
+    comment = CommentFactory(article=article, body="Kept for later.")
+    article_url = article.get_absolute_url()
+    comment_url = comment.get_absolute_url()
+    assert client.get(article_url).status_code == 200
+
+    response = admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "unpublish", "_selected_action": [article.pk]},
+        follow=True,
+    )
+
+    assert "1 article unpublished." in response.content.decode()
+    assert client.get(article_url).status_code == 404
+    assert client.get(comment_url).status_code == 404
+    assert client.get("/").content.decode().count(article.title) == 0
+    # The thread is kept, ready for when it is published again.
+    comment.refresh_from_db()
+    assert comment.body == "Kept for later."
+    # Moderators close discussions; unpublishing is an editor's change.
+    client.force_login(moderator)
+    response = client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "unpublish", "_selected_action": [article.pk]},
+    )
+    assert response.status_code in (302, 200)
+    choices = dict(
+        client.get(reverse("admin:articles_article_changelist"))
+        .context["action_form"]
+        .fields["action"]
+        .choices
+    )
+    assert "unpublish" not in choices
