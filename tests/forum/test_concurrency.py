@@ -6,7 +6,7 @@ import time
 from collections import defaultdict
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
 
 from forum import services
@@ -198,3 +198,51 @@ def test_a_reply_cannot_slip_under_a_comment_while_it_is_being_removed():
 
     assert outcome == ["This comment is not open for replies."]
     assert not Comment.objects.filter(parent=target).exists()
+
+
+def test_an_edit_cannot_land_after_a_removal_decided_meanwhile():
+    """Defect: the edit rule was checked on the view's copy and the UPDATE had
+    no conditions, so an edit sent while a moderator removed the comment
+    replaced the removed text. The edit waits for the removal's lock, then
+    finds the comment removed and changes nothing."""
+    article = ArticleFactory()
+    moderator = UserFactory(is_superuser=True)
+    author = UserFactory()
+    target = services.post_comment(article=article, body="Rude", author=author)
+    stale_copy = Comment.objects.get(pk=target.pk)
+    removing = threading.Event()
+    outcome = []
+
+    def remove():
+        try:
+            with transaction.atomic():
+                services.remove_comment(
+                    comment=target, moderator=moderator, reason="abuse"
+                )
+                removing.set()
+                time.sleep(1)
+        finally:
+            connections.close_all()
+
+    def edit():
+        try:
+            removing.wait(timeout=30)
+            # Decided on a copy read before the removal: it looks editable.
+            assert stale_copy.is_editable_by(author)
+            services.edit_comment(comment=stale_copy, editor=author, body="Nicer")
+            outcome.append("edited")
+        except PermissionDenied as error:
+            outcome.append(str(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=remove), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcome == [services.EDIT_DENIED]
+    target.refresh_from_db()
+    assert (target.status, target.body) == (Comment.Status.REMOVED, "Rude")
+    assert not target.revisions.exists()
