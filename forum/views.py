@@ -46,6 +46,15 @@ def _in_thread(comment):
     return redirect(comment.get_thread_url())
 
 
+def _where_it_was(article, parent_id):
+    """The thread at the place of a comment this reader no longer sees."""
+    if parent_id:
+        return redirect(
+            f"{article.get_absolute_url()}?comment={parent_id}#comment-{parent_id}"
+        )
+    return redirect(article.get_absolute_url() + "#comments")
+
+
 def _attach(form, error):
     """Put a service's ValidationError on the form; unknown fields go on top."""
     if hasattr(error, "error_dict"):
@@ -245,11 +254,7 @@ def comment_delete(request, slug, pk):
         parent_id = comment.parent_id
         services.delete_comment(comment=comment, user=request.user)
         messages.success(request, "Your comment is deleted.")
-        if parent_id:
-            return redirect(
-                f"{article.get_absolute_url()}?comment={parent_id}#comment-{parent_id}"
-            )
-        return redirect(article.get_absolute_url() + "#comments")
+        return _where_it_was(article, parent_id)
     context = {"article": article, "comment": comment}
     return render(request, "forum/comment_delete.html", context)
 
@@ -299,6 +304,12 @@ def comment_report(request, slug, pk):
                 if hidden
                 else "Thank you: moderators will review the comment.",
             )
+            if hidden:
+                comment.status = Comment.Status.PENDING
+            if not thread.is_shown_to(comment, request.user):
+                # A hidden leaf is gone from the thread for readers: ?comment=
+                # would lead them to its page, a 404 for them.
+                return _where_it_was(article, comment.parent_id)
             return _in_thread(comment)
     status = 400 if request.method == "POST" else 200
     context = {

@@ -4,7 +4,7 @@ waits, in the site's header and the admin's."""
 import pytest
 from django.urls import reverse
 
-from forum import services
+from forum import queue, services
 from forum.models import Comment
 from tests.factories import CommentFactory, UserFactory
 
@@ -82,3 +82,21 @@ def test_moderators_see_how_many_comments_wait_on_every_page(
     ) in site
     assert f'<a href="{QUEUE}">2 waiting for moderation</a>' in admin
     assert QUEUE not in reader
+
+
+def test_each_comment_waits_in_its_own_section_and_unreported_ones_in_none(
+    settings, article, user, moderator
+):
+    settings.FORUM_REPORT_THRESHOLD = 2
+    reported = CommentFactory(article=article, body="Reported words.")
+    services.report_comment(comment=reported, reporter=user, reason="spam")
+    held = CommentFactory(article=article, status=Comment.Status.PENDING)
+    CommentFactory(article=article, body="Nobody minds these words.")
+
+    sections = dict(queue.sections())
+
+    assert sections["Held for approval"] == [held]
+    assert sections["Reported by readers"] == [reported]
+    assert [r.reason for r in sections["Reported by readers"][0].open_reports] == [
+        "spam"
+    ]

@@ -134,3 +134,20 @@ def test_moderators_see_the_reports_in_the_admin(client, comment, user, moderato
 
     assert page.status_code == 200
     assert "Doxxing a neighbour" in page.content.decode()
+
+
+def test_the_report_that_hides_a_reply_leads_back_to_its_parent(
+    client, settings, comment, user
+):
+    settings.FORUM_REPORT_THRESHOLD = 2
+    reply = CommentFactory(parent=comment)
+    services.report_comment(comment=reply, reporter=UserFactory(), reason="spam")
+    client.force_login(user)
+
+    response = client.post(_report_url(reply), {"reason": "spam"})
+
+    # The hidden reply is gone from the thread for readers; its own page is a
+    # 404 for them.
+    assert response.status_code == 302
+    assert response["Location"] == comment.get_thread_url()
+    assert client.get(response["Location"]).status_code == 200
