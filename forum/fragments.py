@@ -16,7 +16,7 @@ from django.conf import settings
 from django.template.loader import get_template
 from django.utils import timezone
 
-from .transitions import flags_key
+from .transitions import flags_key, lock_of
 
 TEMPLATE = "forum/_comment.html"
 # Where the page puts the relative time, see relative_time().
@@ -60,7 +60,7 @@ def render_fragments(comment, *, article_url, comments_url):
             comment.status,
             top_level=comment.parent_id is None,
             pinned=comment.pinned_at is not None,
-            locked=comment.replies_locked_at is not None,
+            locked=lock_of(comment),
         ),
     }
     with timezone.override(settings.TIME_ZONE):

@@ -9,16 +9,19 @@ it with a message.
 
 Words match as whole words, in any case, in any script, and through the usual
 disguises: zero-width and other invisible characters, accents, look-alike
-letters from other alphabets (Cyrillic "а" for Latin "a") and digits or signs
-standing in for letters ("sp4m", "$pam").
+letters from other alphabets (Cyrillic "а" for Latin "a"), digits or signs
+standing in for letters ("sp4m", "$pam"), and markup that does not show: both
+the text as typed and the text readers see ("sp<b></b>am", "sp&#97;m") are read.
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from html import unescape
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.html import strip_tags
 
 from .models import Comment, Sanction, WordRule
 
@@ -36,6 +39,12 @@ _LOOKALIKES = {
     # Latin oddities NFKC leaves alone
     "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ʏ": "y", "ł": "l",
     "ø": "o", "đ": "d", "ħ": "h", "ß": "ss",
+    # Small capitals ("fancy text" generators; NFKC folds their bold and
+    # circled letters, not these)
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g",
+    "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n",
+    "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+    "ᴡ": "w", "ᴢ": "z",
 }  # fmt: skip
 # Digits and signs written for letters, inside a word.
 _STAND_INS = {
@@ -45,8 +54,9 @@ _STAND_INS = {
 _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
 _STAND_IN_TABLE = str.maketrans(_STAND_INS)
 # A word with stand-ins in it: at least one real letter (so "2024" stays a
-# number), signs only before more of the word (so "spam!" keeps its "!").
-_PART = r"(?:\w|[@$!|€](?=\w))"
+# number); "!" and "|" only before more of the word (so "spam!" keeps its "!"),
+# "@", "$" and "€" at its end too ("a$$").
+_PART = r"(?:\w|[@$€]|[!|](?=\w))"
 _MIXED_WORD = re.compile(_PART + r"*[^\W\d_]" + _PART + "*")
 
 
@@ -118,6 +128,19 @@ class WordLists:
         return found
 
 
+def shown_text(body_html):
+    """What readers read of the stored HTML: tags gone, character references
+    decoded ("sp<b></b>am" and "sp&#97;m" both show as "spam")."""
+    return unescape(strip_tags(body_html))
+
+
+def _find(words, kind, *, body, body_html):
+    """The listed phrases of ``kind`` in the text as typed (link addresses
+    included) or as readers see it."""
+    found = words.find(body, kind) + words.find(shown_text(body_html), kind)
+    return list(dict.fromkeys(found))
+
+
 def count_links(body_html):
     """Links in the stored HTML: what readers would be able to click."""
     return body_html.count("<a ")
@@ -132,7 +155,7 @@ def hold_reasons(*, author, body, body_html, sanctions, new_comment, words=None)
     Moderators are not screened; callers skip this for them.
     """
     words = words if words is not None else WordLists.load()
-    banned = words.find(body, "banned")
+    banned = _find(words, "banned", body=body, body_html=body_html)
     if banned:
         quoted = ", ".join(f"“{w}”" for w in banned)
         raise ValidationError(
@@ -157,7 +180,7 @@ def hold_reasons(*, author, body, body_html, sanctions, new_comment, words=None)
     links = count_links(body_html)
     if over is not None and links > over:
         reasons.append(f"{links} links (more than {over})")
-    suspect = words.find(body, "suspect")
+    suspect = _find(words, "suspect", body=body, body_html=body_html)
     if suspect:
         reasons.append("suspect words: " + ", ".join(f"“{w}”" for w in suspect))
     return reasons

@@ -52,6 +52,8 @@ TRANSITIONS = {
 # The moderator actions that have a page in the thread (forum/urls.py).
 IN_THREAD = ("approve", "remove", "restore")
 ALL_STATES = frozenset(Comment.Status)
+# A comment's reply lock: open, locked here, or locked with a comment above.
+LOCK_OPEN, LOCK_HERE, LOCK_ABOVE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,13 @@ class FlagAction:
     top_level_only: bool = False
 
     def offered(self, *, state, top_level, pinned, locked):
-        flags = {"pinned": pinned, "locked": locked}
+        """``locked`` is one of LOCK_*: a subtree is unlocked where it was
+        locked, not from a reply below that."""
+        value = {"pinned": int(bool(pinned)), "locked": int(locked)}[self.flag]
         return (
             state in self.states
             and (top_level or not self.top_level_only)
-            and flags[self.flag] != self.sets
+            and value == (0 if self.sets else 1)
         )
 
 
@@ -106,18 +110,28 @@ def moderator_actions(state, *, top_level=False, pinned=False, locked=False):
     ]
 
 
+def lock_of(comment):
+    """LOCK_OPEN, LOCK_HERE or LOCK_ABOVE (a query for the parent, only when
+    the comment is locked)."""
+    if comment.replies_locked_at is None:
+        return LOCK_OPEN
+    parent = comment.parent
+    return LOCK_ABOVE if parent and parent.replies_locked_at else LOCK_HERE
+
+
 def actions_for(comment):
     return moderator_actions(
         comment.status,
         top_level=comment.parent_id is None,
         pinned=comment.pinned_at is not None,
-        locked=comment.replies_locked_at is not None,
+        locked=lock_of(comment),
     )
 
 
 def flags_key(state, *, top_level, pinned, locked):
     """How a fragment names its state and flags (data-mod), for the viewer
-    script to look its actions up in MODERATOR_ACTIONS."""
+    script to look its actions up in MODERATOR_ACTIONS: the state, then
+    top-level, pinned and the lock (LOCK_*) as digits."""
     return f"{state}:{int(top_level)}{int(pinned)}{int(locked)}"
 
 
@@ -129,5 +143,5 @@ MODERATOR_ACTIONS = {
     for state in Comment.Status
     for t in (False, True)
     for p in (False, True)
-    for k in (False, True)
+    for k in (LOCK_OPEN, LOCK_HERE, LOCK_ABOVE)
 }

@@ -1,6 +1,7 @@
 """Read a rendered page the way tests look at it: its elements with their
 attributes, and what each text box holds, as a browser would show it."""
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -55,3 +56,14 @@ def element(content, tag, **attrs):
     found = elements(content, tag, **attrs)
     assert len(found) == 1, f"{len(found)} <{tag} {attrs}> elements in the page"
     return found[0]
+
+
+def comment_fragment(content, pk):
+    """Comment ``pk``'s <article> in a page's HTML; fails when it is not there."""
+    match = re.search(
+        rf'<article class="comment[^"]*" data-comment="{pk}".*?</article>',
+        content,
+        re.DOTALL,
+    )
+    assert match, f"comment {pk} is not on the page"
+    return match.group(0)

@@ -15,7 +15,13 @@ from ..models import (
     Report,
 )
 from ..notify import queue_grew
-from ..transitions import FLAG_ACTIONS, TRANSITIONS, can_moderate
+from ..transitions import (
+    FLAG_ACTIONS,
+    LOCK_ABOVE,
+    TRANSITIONS,
+    can_moderate,
+    lock_of,
+)
 from .tree import (
     LOCK_STRUCTURE,
     _advisory_lock,
@@ -178,14 +184,20 @@ def _check_flag(verb, node):
     """Raise ValidationError, saying why, unless FLAG_ACTIONS offers ``verb``
     on ``node`` (read under its tree's lock)."""
     action = FLAG_ACTIONS[verb]
-    pinned, locked = node.pinned_at is not None, node.replies_locked_at is not None
+    pinned, locked = node.pinned_at is not None, lock_of(node)
     if action.offered(
         state=node.status, top_level=node.level == 0, pinned=pinned, locked=locked
     ):
         return
-    if action.top_level_only and node.level != 0:
+    if verb == "unlock" and locked == LOCK_ABOVE:
+        raise ValidationError(
+            "A comment above this one is locked; unlock replies there."
+        )
+    if verb == "lock" and locked == LOCK_ABOVE:
+        raise ValidationError("Replies here are already locked, from above.")
+    if verb == "pin" and node.level != 0:
         raise ValidationError("Only a top-level comment can be pinned.")
-    if node.status not in action.states:
+    if verb == "pin" and node.status not in action.states:
         raise ValidationError("Only a published comment can be pinned.")
     raise ValidationError(
         {
@@ -235,15 +247,6 @@ def lock_replies(*, comment, moderator, locked=True, note=""):
         node = _locked_or_gone(comment)
         _check_flag("lock" if locked else "unlock", node)
         tree = Comment.objects.filter(tree_id=node.tree_id)
-        if (
-            not locked
-            and tree.filter(
-                lft__lt=node.lft, rght__gt=node.rght, replies_locked_at__isnull=False
-            ).exists()
-        ):
-            raise ValidationError(
-                "A comment above this one is locked; unlock replies there."
-            )
         subtree = tree.filter(lft__gte=node.lft, rght__lte=node.rght)
         subtree.update(replies_locked_at=timezone.now() if locked else None)
         _record(

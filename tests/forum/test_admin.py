@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from forum import services
 from forum.models import Comment
+from tests.admin import messages_of, run_comment_action
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,30 +23,11 @@ def _listed(response):
     return set(response.context["cl"].result_list)
 
 
-def _run_action(client, action, comments, reason="", note=""):
-    return client.post(
-        CHANGELIST,
-        {
-            "action": action,
-            "_selected_action": [c.pk for c in comments],
-            "index": 0,
-            "select_across": 0,
-            "reason": reason,
-            "note": note,
-        },
-        follow=True,
-    )
-
-
-def _messages(response):
-    return [str(m) for m in response.context["messages"]]
-
-
 def _reports(response, count, verb):
     """Whether the admin said that ``count`` comments were ``verb``."""
     return any(
         m.startswith(f"{count} comment") and m.endswith(f" {verb}.")
-        for m in _messages(response)
+        for m in messages_of(response)
     )
 
 
@@ -112,7 +94,7 @@ def test_changelist_searches_text_and_authors(admin_client, article, user):
 def test_approve_action_publishes_pending_comments(admin_client, moderator):
     pending = [CommentFactory(status=Comment.Status.PENDING) for _ in range(2)]
 
-    response = _run_action(admin_client, "approve", pending)
+    response = run_comment_action(admin_client, "approve", pending)
 
     assert response.status_code == 200
     assert _reports(response, 2, "approved")
@@ -124,9 +106,9 @@ def test_approve_action_publishes_pending_comments(admin_client, moderator):
 
 
 def test_approve_action_reports_comments_it_left_alone(admin_client, comment):
-    response = _run_action(admin_client, "approve", [comment])
+    response = run_comment_action(admin_client, "approve", [comment])
 
-    [message] = _messages(response)
+    [message] = messages_of(response)
     assert message.startswith("1 left as they were: ")
     assert "cannot become published" in message
     comment.refresh_from_db()
@@ -136,7 +118,7 @@ def test_approve_action_reports_comments_it_left_alone(admin_client, comment):
 def test_remove_action_records_the_reason(admin_client, moderator, comment):
     reply = CommentFactory(parent=comment)
 
-    response = _run_action(
+    response = run_comment_action(
         admin_client, "remove", [comment], reason="abuse", note=" Flame war "
     )
 
@@ -153,17 +135,17 @@ def test_remove_action_records_the_reason(admin_client, moderator, comment):
 
 @pytest.mark.parametrize("reason", ["", "   "], ids=["missing", "blank"])
 def test_remove_action_without_a_reason_removes_nothing(admin_client, comment, reason):
-    response = _run_action(admin_client, "remove", [comment], reason=reason)
+    response = run_comment_action(admin_client, "remove", [comment], reason=reason)
 
     assert response.status_code == 200
-    assert any("Nothing removed" in m for m in _messages(response))
+    assert any("Nothing removed" in m for m in messages_of(response))
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED
     assert comment.moderated_by is None
 
 
 def test_spam_action_marks_comments_as_spam(admin_client, moderator, comment):
-    response = _run_action(admin_client, "mark_spam", [comment])
+    response = run_comment_action(admin_client, "mark_spam", [comment])
 
     assert _reports(response, 1, "marked as spam")
     comment.refresh_from_db()
@@ -177,7 +159,7 @@ def test_restore_action_publishes_removed_comments(admin_client, moderator, comm
         comment=comment, moderator=moderator, reason="other", note="Oops"
     )
 
-    response = _run_action(admin_client, "restore", [comment])
+    response = run_comment_action(admin_client, "restore", [comment])
 
     assert _reports(response, 1, "restored")
     comment.refresh_from_db()
@@ -237,7 +219,7 @@ def test_hard_delete_is_not_allowed(admin_client, comment):
 
     assert admin_client.get(url).status_code == 403
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
-    response = _run_action(admin_client, "delete_selected", [comment])
+    response = run_comment_action(admin_client, "delete_selected", [comment])
 
     assert response.status_code == 200
     assert Comment.objects.filter(pk=comment.pk).exists()
@@ -258,7 +240,7 @@ def test_staff_with_view_permission_only_cannot_run_actions(client, comment):
     client.force_login(viewer)
 
     response = client.get(CHANGELIST)
-    _run_action(client, "mark_spam", [comment])
+    run_comment_action(client, "mark_spam", [comment])
 
     assert response.status_code == 200
     assert response.context["action_form"] is None
