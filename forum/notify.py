@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -30,8 +30,17 @@ ENTERING_VERBS = ("hold", "hide")
 
 
 def queue_grew():
-    """Call inside the transaction that put something in the queue: once it
-    commits, the next email is scheduled (if it is not already)."""
+    """Call inside the transaction that puts something in the queue, before
+    it writes it: once it commits, the next email is scheduled (if it is not
+    already).
+
+    It takes the QueueMail row's lock first, as the email task does, so an
+    email being put together either finishes before this writes anything (and
+    the entry, stamped later, goes in the next one) or waits for this to commit
+    and lists it: no entry falls between two emails.
+    """
+    assert connection.in_atomic_block, "call it in the writing transaction"
+    _locked_state()
     transaction.on_commit(_schedule)
 
 
@@ -97,7 +106,9 @@ def moderators_to_email():
 def _message(*, since, held, reports, waiting):
     lines = []
     if held:
-        lines.append(f"{len(held)} comment{'s' * (len(held) != 1)} now wait:")
+        lines.append(
+            f"{len(held)} comment{'s now wait' if len(held) != 1 else ' now waits'}:"
+        )
         for action in held[:20]:
             comment = action.comment
             where = comment.article.title if comment else "(gone)"
@@ -135,11 +146,13 @@ def send_queue_email():
         )
         reports = reports.count()
         recipients = moderators_to_email()
-        state.last_sent_at = now
         state.scheduled_for = None
-        state.save(update_fields=["last_sent_at", "scheduled_for"])
         if not (held or reports) or not recipients:
+            # Nothing went out: what is new stays new for the next message.
+            state.save(update_fields=["scheduled_for"])
             return 0
+        state.last_sent_at = now
+        state.save(update_fields=["last_sent_at", "scheduled_for"])
         # Sent while the row is locked: if the mail server refuses, nothing is
         # marked sent and the task fails (the worker records why).
         subject = f"[Moderation] {len(held) + reports} new in the queue"

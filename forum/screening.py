@@ -60,15 +60,33 @@ _PART = r"(?:\w|[@$€]|[!|](?=\w))"
 _MIXED_WORD = re.compile(_PART + r"*[^\W\d_]" + _PART + "*")
 
 
+def _accented(base):
+    """Whether marks on ``base`` are accents a word keeps its identity
+    without: Latin and Greek letters ("spám" is "spam"). Elsewhere marks make
+    other letters (Cyrillic "й" is not "и", Devanagari vowel signs, Japanese
+    voicing marks), so they stay."""
+    code = ord(base)
+    return (
+        code <= 0x024F  # Latin, with its supplements and extensions A and B
+        or 0x0370 <= code <= 0x03FF  # Greek
+        or 0x1E00 <= code <= 0x1FFF  # Latin extended additional, Greek extended
+    )
+
+
 def _strip(text):
     """Casefolded, compatibility forms folded (full-width, ligatures), accents
-    and invisible format characters (zero-width spaces, joiners, soft hyphens,
-    direction marks) gone, look-alike letters made Latin."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("Mn", "Me", "Cf")
-    )
-    return unicodedata.normalize("NFKC", text).translate(_LOOKALIKE_TABLE)
+    on Latin and Greek letters and invisible format characters (zero-width
+    spaces, joiners, soft hyphens, direction marks) gone, look-alike letters
+    made Latin."""
+    kept, base = [], " "
+    for ch in unicodedata.normalize("NFKD", text.casefold()):
+        category = unicodedata.category(ch)
+        if category == "Cf" or (category in ("Mn", "Me") and _accented(base)):
+            continue
+        if category not in ("Mn", "Me"):
+            base = ch
+        kept.append(ch)
+    return unicodedata.normalize("NFKC", "".join(kept)).translate(_LOOKALIKE_TABLE)
 
 
 def normalize(text):

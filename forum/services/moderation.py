@@ -286,10 +286,10 @@ def report_comment(*, comment, reporter, reason, note=""):
             raise ValidationError("This comment is no longer shown.")
         if Report.objects.filter(comment_id=node.pk, reporter=reporter).exists():
             raise ValidationError("You have already reported this comment.")
+        queue_grew()
         Report.objects.create(
             comment_id=node.pk, reporter=reporter, reason=reason, note=note
         )
-        queue_grew()
         open_reports = Report.objects.filter(
             comment_id=node.pk, resolved_at__isnull=True
         ).count()

@@ -230,6 +230,7 @@ def edit_comment(*, comment, editor, body):
 def _hold(comment, *, actor, from_state, reasons):
     """Record that the pre-moderation rules held ``comment``, and let the
     moderators know once this commits."""
+    queue_grew()
     _record(
         comment=comment,
         actor=actor,
@@ -238,7 +239,6 @@ def _hold(comment, *, actor, from_state, reasons):
         to_state=Comment.Status.PENDING,
         note="; ".join(reasons)[:500],
     )
-    queue_grew()
 
 
 def delete_comment(*, comment, user):

@@ -3,19 +3,21 @@ and one message per interval with the real database task backend."""
 
 import logging
 import signal
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from forum import services
+from forum import notify, services
 from forum.models import Comment, QueueMail
 from tests.factories import ArticleFactory, UserFactory
 
@@ -78,7 +80,7 @@ def test_a_held_comment_emails_each_moderator_on_their_own(
     _one_each(mailoutbox, addresses)
     message = mailoutbox[0]
     assert message.subject == "[Moderation] 1 new in the queue"
-    assert "1 comment now wait:" in message.body
+    assert "1 comment now waits:" in message.body
     assert "newcomer on “On bees”: every comment is reviewed" in message.body
     assert "In the queue now: 1." in message.body
     assert QUEUE_LINK in message.body.splitlines()
@@ -229,6 +231,53 @@ def test_entries_within_the_interval_share_one_email_sent_by_the_worker(
     assert state.last_sent_at > last_sent_at
 
 
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_committing_while_the_email_is_made_is_in_this_one_or_the_next(
+    settings, mailoutbox
+):
+    """Found by review: entries were picked by their stamp, set before their
+    transaction committed; an email put together in between missed them, and
+    the next one started after them. Now a writer takes the QueueMail lock
+    before it writes, so the email waits for it and lists it."""
+    settings.FORUM_PREMODERATION = True
+    settings.FORUM_SITE_URL = SITE
+    addresses = _moderators_and_others()
+    article = ArticleFactory()
+    writing = threading.Event()
+
+    def post_slowly():
+        try:
+            with transaction.atomic():
+                services.post_comment(
+                    article=article,
+                    body="Slow one.",
+                    author=UserFactory(username="sam"),
+                )
+                writing.set()
+                time.sleep(1)  # committed only after the email started
+        finally:
+            connections.close_all()
+
+    def send():
+        try:
+            writing.wait(timeout=30)
+            notify.send_queue_email.call()
+        finally:
+            connections.close_all()
+
+    # Scheduled in the database, not sent at the commit: this test sends.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    threads = [threading.Thread(target=post_slowly), threading.Thread(target=send)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    _one_each(mailoutbox, addresses)
+    assert "sam on" in mailoutbox[0].body
+
+
 def test_migrate_applies_the_task_tables_migrations():
     app_label = DBTaskResult._meta.app_label  # "django_tasks_database"
     on_disk = {
@@ -243,3 +292,27 @@ def test_migrate_applies_the_task_tables_migrations():
     assert DBTaskResult._meta.db_table in connection.introspection.table_names()
     # Nothing left unapplied: `migrate --check` exits non-zero otherwise.
     call_command("migrate", check_unapplied=True, verbosity=0)
+
+
+def test_a_run_with_nothing_to_send_does_not_move_the_next_email_later(
+    settings, mailoutbox
+):
+    """Found by review: an empty run marked "sent", which delayed the next
+    message by a whole interval; with no moderator to write to, entries were
+    marked sent and never reported."""
+    settings.FORUM_PREMODERATION = True
+    sent_at = timezone.now() - timedelta(hours=1)
+    QueueMail.objects.create(pk=1, last_sent_at=sent_at)
+
+    notify.send_queue_email.call()
+    # An entry, but nobody to tell yet.
+    services.post_comment(article=ArticleFactory(), body="Held.", author=UserFactory())
+    notify.send_queue_email.call()
+
+    assert mailoutbox == []
+    assert QueueMail.objects.get().last_sent_at == sent_at
+    addresses = _moderators_and_others()
+    notify.send_queue_email.call()
+    _one_each(mailoutbox, addresses)
+    assert "Held" not in mailoutbox[0].subject
+    assert "1 comment now waits:" in mailoutbox[0].body

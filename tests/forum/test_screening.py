@@ -566,3 +566,16 @@ def test_staff_without_the_moderation_permission_cannot_see_the_word_lists(clien
     )
     assert WORDRULES not in index
     assert WordRule.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("listed", "text"),
+    [("кла", "кла"), ("и", "й"), ("कला", "केला"), ("か", "が")],
+    ids=["same-word", "cyrillic-short-i", "devanagari-vowel-sign", "kana-voicing"],
+)
+def test_marks_that_make_other_letters_are_kept(listed, text):
+    """Found by review: stripping every mark made "й" read "и", केला read कला
+    and が read か, holding innocent words."""
+    lists = _lists(suspect=[listed])
+
+    assert lists.find(text, "suspect") == ([listed] if listed == text else [])
