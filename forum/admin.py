@@ -211,9 +211,11 @@ class CommentAdmin(ModeratorsRecordAdmin):
         record = queue.author_records({obj.author_id})[obj.author_id]
         comments = reverse("admin:forum_comment_changelist")
         sanctions = reverse("admin:forum_sanction_changelist")
+        log = reverse("admin:forum_moderationaction_changelist")
         return format_html(
             '<a href="{}?author={}">{} comment{}</a>, {} removed or spam, '
-            '{} report{} against them; <a href="{}?user={}">sanctions</a>',
+            '{} report{} against them; <a href="{}?user={}">sanctions</a>, '
+            '<a href="{}?comment__author={}">moderation log</a>',
             comments,
             obj.author_id,
             record.comments,
@@ -222,6 +224,8 @@ class CommentAdmin(ModeratorsRecordAdmin):
             record.reported,
             "" if record.reported == 1 else "s",
             sanctions,
+            obj.author_id,
+            log,
             obj.author_id,
         )
 
@@ -316,8 +320,9 @@ class CommentAdmin(ModeratorsRecordAdmin):
 @admin.register(ModerationAction)
 class ModerationActionAdmin(ModeratorsRecordAdmin):
     """The moderation log: read-only, filterable by moderator, verb and state;
-    per comment through ?comment_number=, per user through the actor filter;
-    exportable as CSV."""
+    per comment through ?comment_number=, per moderator through the actor
+    filter, per author through ?comment__author=<user id> (linked from a
+    comment's "author's record"); exportable as CSV."""
 
     list_display = [
         "created_at",
@@ -335,6 +340,11 @@ class ModerationActionAdmin(ModeratorsRecordAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["actor", "article"]
     actions = ["export_csv"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "comment__author" or super().lookup_allowed(
+            lookup, value, request
+        )
 
     @admin.display(description="Comment", ordering="comment_number")
     def comment_link(self, obj):

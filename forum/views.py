@@ -317,6 +317,8 @@ def comment_report(request, slug, pk):
         "comment": comment,
         "form": form,
         "threshold": settings.FORUM_REPORT_THRESHOLD,
+        # A reader who reported it sees that, and where it stands.
+        "reported": comment.reports.filter(reporter=request.user).first(),
     }
     return render(request, "forum/comment_report.html", context, status=status)
 

@@ -161,3 +161,29 @@ def test_moderators_read_the_revisions_in_the_admin(client, user, moderator):
     page = client.get(reverse("admin:forum_comment_change", args=[comment.pk]))
 
     assert "What I first said." in page.content.decode()
+
+
+def test_admin_shows_the_log_of_one_authors_comments_from_their_record(
+    client, article, user, moderator
+):
+    mine = CommentFactory(article=article, author=user)
+    theirs = CommentFactory(article=article)
+    for comment in (mine, theirs):
+        services.remove_comment(comment=comment, moderator=moderator, reason="abuse")
+    client.force_login(moderator)
+
+    page = client.get(
+        reverse("admin:forum_comment_change", args=[mine.pk])
+    ).content.decode()
+    log_url = (
+        reverse("admin:forum_moderationaction_changelist")
+        + f"?comment__author={user.pk}"
+    )
+    assert f'href="{log_url}"' in page
+    assert f'href="/admin/forum/comment/?author={user.pk}"' in page
+    assert f'href="/admin/forum/sanction/?user={user.pk}"' in page
+
+    listed = client.get(log_url).context["cl"].result_list
+    assert {act.comment_number for act in listed} == {mine.pk}
+    assert client.get(f"/admin/forum/comment/?author={user.pk}").status_code == 200
+    assert client.get(f"/admin/forum/sanction/?user={user.pk}").status_code == 200

@@ -151,3 +151,20 @@ def test_the_report_that_hides_a_reply_leads_back_to_its_parent(
     assert response.status_code == 302
     assert response["Location"] == comment.get_thread_url()
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_reporter_sees_that_the_comment_is_under_review(
+    client, comment, user, moderator
+):
+    services.report_comment(comment=comment, reporter=user, reason="off_topic")
+    client.force_login(user)
+
+    page = client.get(_report_url(comment)).content.decode()
+
+    assert "You reported this comment (off-topic)" in page
+    assert "It is under review." in page
+    assert 'name="reason"' not in page
+    services.remove_comment(comment=comment, moderator=moderator, reason="off_topic")
+    # Removed: the page still answers the reporter, with the outcome.
+    page = client.get(_report_url(comment)).content.decode()
+    assert "A moderator has decided on it." in page
