@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q
 
 from .models import Comment, Report
-from .transitions import actions_for
+from .transitions import actions_for, can_dismiss_reports
 
 SECTION_SIZE = 50
 
@@ -95,6 +95,10 @@ def sections():
     for comment in shown:
         comment.record = records.get(comment.author_id)
         comment.actions = actions_for(comment)
+        if can_dismiss_reports(
+            state=comment.status, open_reports=len(comment.open_reports)
+        ):
+            comment.actions.insert(0, ("dismiss", "Keep it (dismiss the reports)"))
         comment.replies = (comment.rght - comment.lft - 1) // 2
         comment.ancestors = ancestors.get(comment.pk, [])
     return parts

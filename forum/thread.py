@@ -27,7 +27,12 @@ from . import services
 from .caching import SORTS, skeleton_key
 from .fragments import AGO_MARKER, current_version, relative_time
 from .models import HIDDEN_STATUSES, Comment, ThreadState
-from .transitions import MODERATOR_ACTIONS, actions_for, can_moderate
+from .transitions import (
+    MODERATOR_ACTIONS,
+    actions_for,
+    can_dismiss_reports,
+    can_moderate,
+)
 
 DEFAULT_SORT = "oldest"
 SORT_LABELS = {"oldest": "Oldest", "newest": "Newest", "best": "Best"}
@@ -553,6 +558,9 @@ def comment_actions(comment, user):
     if user.is_authenticated and comment.author_id == user.pk and not comment.is_hidden:
         actions.append((f"{base}delete/", "Delete", False))
     if can_moderate(user):
+        open_reports = comment.reports.filter(resolved_at__isnull=True).count()
+        if can_dismiss_reports(state=comment.status, open_reports=open_reports):
+            actions.append((f"{base}dismiss/", "Keep it (dismiss the reports)", True))
         actions += [
             (f"{base}{name}/", label, True) for name, label in actions_for(comment)
         ]

@@ -49,6 +49,17 @@ TRANSITIONS = {
         Transition("delete", "Delete", frozenset({PUBLISHED, PENDING}), DELETED),
     )
 }
+# A moderator's decision answers readers' open reports: one of these
+# transitions or, for a comment that stays published, dismissing them.
+ANSWERS_REPORTS = ("approve", "remove", "spam")
+
+
+def can_dismiss_reports(*, state, open_reports):
+    """Keep a reported comment as it is, answering its reports; a comment the
+    reports hid is approved instead."""
+    return state == PUBLISHED and open_reports > 0
+
+
 # The moderator actions that have a page in the thread (forum/urls.py).
 IN_THREAD = ("approve", "remove", "restore")
 ALL_STATES = frozenset(Comment.Status)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/remove/", views.comment_remove, name="comment_remove"),
     path("<int:pk>/approve/", views.comment_approve, name="comment_approve"),
     path("<int:pk>/restore/", views.comment_restore, name="comment_restore"),
+    path("<int:pk>/dismiss/", views.comment_dismiss, name="comment_dismiss"),
     path("<int:pk>/pin/", views.comment_pin, name="comment_pin"),
     path("<int:pk>/unpin/", views.comment_unpin, name="comment_unpin"),
     path("<int:pk>/lock/", views.comment_lock, name="comment_lock"),

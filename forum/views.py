@@ -364,6 +364,18 @@ def comment_restore(request, slug, pk):
 
 
 @permission_required(MODERATE, raise_exception=True)
+def comment_dismiss(request, slug, pk):
+    return _confirmed_moderation(
+        request,
+        slug,
+        pk,
+        service=services.dismiss_reports,
+        done="The comment stays; its reports are answered.",
+        template="forum/comment_dismiss.html",
+    )
+
+
+@permission_required(MODERATE, raise_exception=True)
 def comment_pin(request, slug, pk):
     return _confirmed_moderation(
         request,

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from forum import services
+from forum.models import WordRule
 from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
 from tests.html import elements
 
@@ -24,6 +25,8 @@ class World:
     reply: object
     reader: object
     moderator: object
+    reporter: object
+    locked: object
 
 
 @pytest.fixture
@@ -40,7 +43,17 @@ def world(moderator):
     services.remove_comment(
         comment=removed, moderator=moderator, reason="other", note="Rude"
     )
-    return World(article, comment, reply, reader, moderator)
+    # What the moderators' pages show: a pin, a lock, a report, a held comment.
+    services.pin_comment(comment=comment, moderator=moderator)
+    locked = CommentFactory(article=article, body="A quarrel.")
+    services.lock_replies(comment=locked, moderator=moderator)
+    reporter = UserFactory(username="reporter")
+    services.report_comment(
+        comment=comment, reporter=reporter, reason="other", note="Off the point."
+    )
+    WordRule.objects.create(phrase="casino", kind=WordRule.Kind.SUSPECT)
+    CommentFactory(article=article, parent=locked.parent, body="Casino night!")
+    return World(article, comment, reply, reader, moderator, reporter, locked)
 
 
 def _comment_url(name, comment):
@@ -120,6 +133,36 @@ PAGES = {
         "post",
         _comment_url("comment_report", w.comment),
         {"reason": "other"},
+    ),
+    "comment, reported": lambda w: (
+        w.reporter,
+        "get",
+        _comment_url("comment_report", w.comment),
+        None,
+    ),
+    "comment, reply locked": lambda w: (
+        w.reader,
+        "post",
+        _comment_url("comment_reply", w.locked),
+        {"body": "Me too."},
+    ),
+    "comment, pin": lambda w: (
+        w.moderator,
+        "get",
+        _comment_url("comment_unpin", w.comment),
+        None,
+    ),
+    "comment, dismiss reports": lambda w: (
+        w.moderator,
+        "get",
+        _comment_url("comment_dismiss", w.comment),
+        None,
+    ),
+    "comment, lock": lambda w: (
+        w.moderator,
+        "get",
+        _comment_url("comment_lock", w.reply),
+        None,
     ),
     "moderation queue": lambda w: (w.moderator, "get", "/moderation/", None),
     "comment, remove refused": lambda w: (

@@ -30,6 +30,7 @@ from .moderation import (
     CommentsClosed,
     approve_comment,
     close_comments,
+    dismiss_reports,
     lock_replies,
     mark_comment_spam,
     moderate_comments,
@@ -70,6 +71,7 @@ from .tree import (
 __all__ = [
     "BULK_VERBS",
     "BulkResult",
+    "dismiss_reports",
     "lock_replies",
     "moderate_comments",
     "pin_comment",

@@ -16,9 +16,11 @@ from ..models import (
 )
 from ..notify import queue_grew
 from ..transitions import (
+    ANSWERS_REPORTS,
     FLAG_ACTIONS,
     LOCK_ABOVE,
     TRANSITIONS,
+    can_dismiss_reports,
     can_moderate,
     lock_of,
 )
@@ -117,7 +119,7 @@ def _transition(node, *, moderator, verb, code=None, note=None):
     from_state = node.status
     for name, value in changes.items():
         setattr(node, name, value)
-    if verb in ("approve", "remove", "spam"):
+    if verb in ANSWERS_REPORTS:
         # A moderator has decided: open reports are answered.
         Report.objects.filter(comment_id=node.pk, resolved_at__isnull=True).update(
             resolved_at=changes["moderated_at"]
@@ -322,6 +324,35 @@ def _removal_reason(reason, note):
     if reason == Comment.RemovalReason.OTHER and not note:
         raise ValidationError({"note": "Say why, for “other”."})
     return reason, note
+
+
+def dismiss_reports(*, comment, moderator, note=""):
+    """Keep a reported, published comment as it is: its open reports are
+    answered and the decision recorded. Returns how many were open."""
+    _require_moderator(moderator)
+    with transaction.atomic():
+        node = _locked_or_gone(comment)
+        open_reports = Report.objects.filter(
+            comment_id=node.pk, resolved_at__isnull=True
+        )
+        count = open_reports.count()
+        if not can_dismiss_reports(state=node.status, open_reports=count):
+            raise ValidationError(
+                "No open reports to dismiss on a published comment."
+                if node.status == Comment.Status.PUBLISHED
+                else "Only a published comment's reports are dismissed; "
+                "approve or remove it instead."
+            )
+        open_reports.update(resolved_at=timezone.now())
+        _record(
+            comment=node,
+            actor=moderator,
+            verb="dismiss",
+            from_state=node.status,
+            to_state=node.status,
+            note=(note or "").strip()[:500] or f"{count} reports dismissed",
+        )
+    return count
 
 
 def approve_comment(*, comment, moderator):

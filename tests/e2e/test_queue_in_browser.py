@@ -97,7 +97,7 @@ def test_reported_comment_is_hidden_until_a_moderator_approves_it_from_the_queue
     expect(card).to_have_count(1)
     expect(card).to_contain_text(text)
     expect(card).to_contain_text("hidden by readers' reports")
-    reports = card.get_by_role("list", name="Open reports").get_by_role("listitem")
+    reports = card.get_by_role("list", name="3 open reports:").get_by_role("listitem")
     expect(reports).to_have_count(3)
     for reason in REASONS:
         expect(

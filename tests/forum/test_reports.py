@@ -168,3 +168,49 @@ def test_a_reporter_sees_that_the_comment_is_under_review(
     # Removed: the page still answers the reporter, with the outcome.
     page = client.get(_report_url(comment)).content.decode()
     assert "A moderator has decided on it." in page
+
+
+def test_a_moderator_keeps_a_reported_comment_and_dismisses_its_reports(
+    client, comment, user, other_user, moderator
+):
+    """A reported comment that is fine: without a way to answer its reports it
+    would wait in the queue for ever."""
+    for reporter in (user, other_user):
+        services.report_comment(comment=comment, reporter=reporter, reason="spam")
+    client.force_login(moderator)
+    url = reverse(
+        "forum:comment_dismiss", kwargs={"slug": comment.article.slug, "pk": comment.pk}
+    )
+    queue = client.get("/moderation/").content.decode()
+    assert f'href="{url}"' in queue
+    assert f'href="{url}"' in client.get(comment.get_absolute_url()).content.decode()
+
+    response = client.post(url)
+
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PUBLISHED
+    assert not Report.objects.filter(comment=comment, resolved_at__isnull=True)
+    act = ModerationAction.objects.get(comment_number=comment.pk, verb="dismiss")
+    assert (act.actor, act.from_state, act.to_state) == (
+        moderator,
+        "published",
+        "published",
+    )
+    assert act.note == "2 reports dismissed"
+    assert f'href="{url}"' not in client.get("/moderation/").content.decode()
+    # Nothing left to dismiss: refused, and said why.
+    again = client.post(url)
+    assert again.status_code == 400
+    assert "No open reports to dismiss" in again.content.decode()
+
+
+def test_readers_cannot_dismiss_reports(client, comment, user, other_user):
+    services.report_comment(comment=comment, reporter=user, reason="spam")
+    client.force_login(other_user)
+    url = reverse(
+        "forum:comment_dismiss", kwargs={"slug": comment.article.slug, "pk": comment.pk}
+    )
+
+    assert client.post(url).status_code == 403
+    assert Report.objects.filter(comment=comment, resolved_at__isnull=True).exists()
