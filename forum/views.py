@@ -339,88 +339,56 @@ def _confirmed_moderation(request, slug, pk, *, service, done, template):
     return render(request, template, context, status=400 if error else 200)
 
 
-@permission_required(MODERATE, raise_exception=True)
-def comment_approve(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=services.approve_comment,
-        done="The comment is approved.",
-        template="forum/comment_approve.html",
-    )
+def _confirmed(verb, *, service, done):
+    """The view of a moderator action with a confirmation page: GET asks
+    (forum/comment_<verb>.html), POST calls ``service`` and says ``done``."""
+
+    @permission_required(MODERATE, raise_exception=True)
+    def view(request, slug, pk):
+        return _confirmed_moderation(
+            request,
+            slug,
+            pk,
+            service=service,
+            done=done,
+            template=f"forum/comment_{verb}.html",
+        )
+
+    view.__name__ = view.__qualname__ = f"comment_{verb}"
+    return view
 
 
-@permission_required(MODERATE, raise_exception=True)
-def comment_restore(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=services.restore_comment,
-        done="The comment is restored.",
-        template="forum/comment_restore.html",
-    )
-
-
-@permission_required(MODERATE, raise_exception=True)
-def comment_dismiss(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=services.dismiss_reports,
-        done="The comment stays; its reports are answered.",
-        template="forum/comment_dismiss.html",
-    )
-
-
-@permission_required(MODERATE, raise_exception=True)
-def comment_pin(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=services.pin_comment,
-        done="The comment is pinned at the top of the thread.",
-        template="forum/comment_pin.html",
-    )
-
-
-@permission_required(MODERATE, raise_exception=True)
-def comment_unpin(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=partial(services.pin_comment, pinned=False),
-        done="The comment is no longer pinned.",
-        template="forum/comment_unpin.html",
-    )
-
-
-@permission_required(MODERATE, raise_exception=True)
-def comment_lock(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=services.lock_replies,
-        done="Replies are locked here and below.",
-        template="forum/comment_lock.html",
-    )
-
-
-@permission_required(MODERATE, raise_exception=True)
-def comment_unlock(request, slug, pk):
-    return _confirmed_moderation(
-        request,
-        slug,
-        pk,
-        service=partial(services.lock_replies, locked=False),
-        done="Replies are open again here and below.",
-        template="forum/comment_unlock.html",
-    )
+comment_approve = _confirmed(
+    "approve", service=services.approve_comment, done="The comment is approved."
+)
+comment_restore = _confirmed(
+    "restore", service=services.restore_comment, done="The comment is restored."
+)
+comment_dismiss = _confirmed(
+    "dismiss",
+    service=services.dismiss_reports,
+    done="The comment stays; its reports are answered.",
+)
+comment_pin = _confirmed(
+    "pin",
+    service=services.pin_comment,
+    done="The comment is pinned at the top of the thread.",
+)
+comment_unpin = _confirmed(
+    "unpin",
+    service=partial(services.pin_comment, pinned=False),
+    done="The comment is no longer pinned.",
+)
+comment_lock = _confirmed(
+    "lock",
+    service=services.lock_replies,
+    done="Replies are locked here and below.",
+)
+comment_unlock = _confirmed(
+    "unlock",
+    service=partial(services.lock_replies, locked=False),
+    done="Replies are open again here and below.",
+)
 
 
 @permission_required(MODERATE, raise_exception=True)
