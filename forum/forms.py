@@ -56,6 +56,16 @@ class RemoveCommentForm(forms.Form):
     )
 
 
+class CloseCommentsForm(forms.Form):
+    message = forms.CharField(
+        label="Message for readers",
+        max_length=300,
+        required=False,
+        help_text="Shown where the comment form was, e.g. why it is closed.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(
         label="What is wrong with it?",

@@ -8,6 +8,8 @@ app_name = "forum"
 
 urlpatterns = [
     path("", views.comment_create, name="comment_create"),
+    path("close/", views.comments_close, name="comments_close"),
+    path("reopen/", views.comments_reopen, name="comments_reopen"),
     path("<int:pk>/", views.comment_detail, name="comment_detail"),
     path("<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("<int:pk>/edit/", views.comment_edit, name="comment_edit"),

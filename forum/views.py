@@ -19,7 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from articles.models import Article
 
 from . import queue, services, thread
-from .forms import CommentForm, RemoveCommentForm, ReportForm, SignupForm
+from .forms import (
+    CloseCommentsForm,
+    CommentForm,
+    RemoveCommentForm,
+    ReportForm,
+    SignupForm,
+)
 from .models import Comment
 from .transitions import MODERATE_PERMISSION
 
@@ -389,6 +395,35 @@ comment_unlock = _confirmed(
     service=partial(services.lock_replies, locked=False),
     done="Replies are open again here and below.",
 )
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comments_close(request, slug):
+    """Lock the article's thread: no new comments or replies, with a message
+    where the form was. GET asks, POST closes."""
+    article = _article(slug)
+    form = CloseCommentsForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.close_comments(
+            article=article,
+            moderator=request.user,
+            message=form.cleaned_data["message"],
+        )
+        messages.success(request, "The discussion is closed.")
+        return redirect(article.get_absolute_url() + "#comments")
+    status = 400 if request.method == "POST" else 200
+    context = {"article": article, "form": form}
+    return render(request, "forum/comments_close.html", context, status=status)
+
+
+@permission_required(MODERATE, raise_exception=True)
+def comments_reopen(request, slug):
+    article = _article(slug)
+    if request.method == "POST":
+        services.reopen_comments(article=article, moderator=request.user)
+        messages.success(request, "The discussion is open again.")
+        return redirect(article.get_absolute_url() + "#comments")
+    return render(request, "forum/comments_reopen.html", {"article": article})
 
 
 @permission_required(MODERATE, raise_exception=True)

@@ -164,6 +164,12 @@ PAGES = {
         _comment_url("comment_lock", w.reply),
         None,
     ),
+    "discussion, close": lambda w: (
+        w.moderator,
+        "get",
+        reverse("forum:comments_close", kwargs={"slug": w.article.slug}),
+        None,
+    ),
     "moderation queue": lambda w: (w.moderator, "get", "/moderation/", None),
     "comment, remove refused": lambda w: (
         w.moderator,

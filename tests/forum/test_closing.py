@@ -79,3 +79,59 @@ def test_moderator_closes_a_discussion_in_the_admin(client, article, moderator):
     article.refresh_from_db()
     assert not article.accepts_comments
     assert article.comments_closed_message == "Closed for the night."
+
+
+def test_moderator_closes_and_reopens_a_discussion_from_the_article_page(
+    client, article, user, moderator
+):
+    close_url = reverse("forum:comments_close", kwargs={"slug": article.slug})
+    reopen_url = reverse("forum:comments_reopen", kwargs={"slug": article.slug})
+    client.force_login(moderator)
+    assert (
+        f'href="{close_url}"' in client.get(article.get_absolute_url()).content.decode()
+    )
+
+    response = client.post(close_url, {"message": "Enough for today."})
+
+    assert response.status_code == 302
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "Comments are closed: Enough for today." in page
+    assert f'href="{reopen_url}"' in page
+    article.refresh_from_db()
+    assert not article.accepts_comments
+
+    client.post(reopen_url)
+
+    article.refresh_from_db()
+    assert article.accepts_comments
+
+
+def test_readers_neither_see_nor_use_the_close_link(client, article, user):
+    close_url = reverse("forum:comments_close", kwargs={"slug": article.slug})
+    client.force_login(user)
+
+    assert close_url not in client.get(article.get_absolute_url()).content.decode()
+    assert client.post(close_url, {"message": "Mine now."}).status_code == 403
+    assert (
+        client.post(
+            reverse("forum:comments_reopen", kwargs={"slug": article.slug})
+        ).status_code
+        == 403
+    )
+    article.refresh_from_db()
+    assert article.accepts_comments
+
+
+def test_a_too_long_closing_message_is_refused_and_kept(client, article, moderator):
+    client.force_login(moderator)
+    message = "x" * 301
+
+    response = client.post(
+        reverse("forum:comments_close", kwargs={"slug": article.slug}),
+        {"message": message},
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    article.refresh_from_db()
+    assert article.accepts_comments
