@@ -17,6 +17,7 @@ the text as typed and the text readers see ("sp<b></b>am", "sp&#97;m") are read.
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 
 from django.conf import settings
@@ -103,6 +104,7 @@ def _forms(text):
     return {" ".join(_strip(text).split()), " ".join(normalize(text).split())}
 
 
+@lru_cache(maxsize=8)
 def _pattern(forms):
     """One regex for all ``forms``: each as whole words, the spaces between its
     words matching any run of spaces."""
@@ -134,7 +136,8 @@ class WordLists:
     def find(self, text, kind):
         """The listed phrases of ``kind`` found in ``text``, as listed."""
         phrases = getattr(self, kind)
-        pattern = _pattern(phrases)
+        # Compiled once per list as it stands, not once per comment.
+        pattern = _pattern(frozenset(phrases))
         if pattern is None:
             return []
         found = []
