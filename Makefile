@@ -35,6 +35,12 @@ serve: export DJANGO_DEBUG = 0
 # A sync worker serves one request at a time: one connection each, kept (the
 # load test measured ~1 ms of server CPU a request saved, and twice the req/s).
 serve: export DJANGO_CONN_MAX_AGE ?= 60
+# Plain HTTP on the loopback: production's HTTPS defaults (redirect, HSTS,
+# secure cookies) would lock a browser out of it. Behind a TLS proxy, leave
+# them on (unset these) and set DJANGO_SECURE_PROXY_SSL_HEADER.
+serve: export DJANGO_SECURE_SSL_REDIRECT ?= 0
+serve: export DJANGO_SECURE_HSTS_SECONDS ?= 0
+serve: export DJANGO_SECURE_COOKIES ?= 0
 serve: $(VENV)/.installed
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY first," \
 	  "e.g. export DJANGO_SECRET_KEY=\$$($(PY) -c 'import secrets;" \

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 
 from forum.forms import CommentForm
 from forum.models import Comment
-from forum.thread import DEFAULT_SORT, SORTS, NotOnPage, thread_page
+from forum.thread import DEFAULT_SORT, SORTS, NotOnPage, is_shown_to, thread_page
 
 from .models import Article
 
@@ -67,6 +67,15 @@ def article_detail(request, slug):
     except Comment.DoesNotExist:
         raise Http404("No such comment in this thread.") from None
     except NotOnPage:
+        # Deeper than a page shows it: its own page does. Unless the reader
+        # cannot see it at all, which a redirect would give away.
+        comment = (
+            Comment.objects.only("status", "author_id", "lft", "rght")
+            .filter(pk=comment_id)
+            .first()  # None if deleted meanwhile
+        )
+        if comment is None or not is_shown_to(comment, request.user):
+            raise Http404 from None
         return redirect("forum:comment_detail", slug=article.slug, pk=comment_id)
     except ValueError:
         raise Http404("No such page.") from None

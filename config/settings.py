@@ -3,6 +3,7 @@ the environment (see .env.example)."""
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,12 +50,17 @@ INSTALLED_APPS = [
     "mptt",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "articles",
     "forum",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "config.middleware.CharsetMiddleware",
     # Pages compress about 6:1. GZipMiddleware masks the length of compressed
     # responses (Django's BREACH mitigation) and skips what WhiteNoise serves.
     "django.middleware.gzip.GZipMiddleware",
@@ -66,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "forum.middleware.WarningsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,6 +105,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that accepts connections and never answers, or a query that
+    # runs away, costs a request a few seconds and a 503 page, not a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5")),
+        options="-c statement_timeout="
+        + os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_MS", "30000"),
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock when a transaction starts, so two tree
     # writes can never interleave (forum/services/ relies on it); WAL lets
@@ -165,8 +181,78 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
+# HTTPS: secure by default in production, so `check --deploy` passes with no
+# other setting; off with DJANGO_DEBUG=1 (and under tests), so `make run`
+# works over plain HTTP. Each one can be tuned from the environment.
+_PRODUCTION = not (DEBUG or TESTING)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=_PRODUCTION)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000" if _PRODUCTION else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_PRODUCTION
+)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=_PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=_PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a TLS proxy: the header that says the request came over HTTPS, e.g.
+# HTTP_X_FORWARDED_PROTO,https (only if the proxy always sets or strips it).
+SECURE_PROXY_SSL_HEADER = tuple(env_list("DJANGO_SECURE_PROXY_SSL_HEADER", "")) or None
+if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE_PROXY_SSL_HEADER is a header and a value, e.g. "
+        "HTTP_X_FORWARDED_PROTO,https"
+    )
+
+# Content-Security-Policy (django-csp): only this site's own scripts, styles,
+# images and forms; no plugins, no framing. Pages carry no inline script or
+# style (the thread's data rides in a JSON script block, which does not run).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no powerful features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
+
+# Log-in throttling (django-axes): after AXES_FAILURE_LIMIT failures for one
+# account, or from one address, further attempts are refused for the
+# cool-off, before any password hash is computed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("FORUM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("FORUM_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 # The forum's own settings.
 FORUM_COMMENT_MAX_LENGTH = int(os.environ.get("FORUM_COMMENT_MAX_LENGTH", "10000"))
@@ -193,6 +279,28 @@ FORUM_SITE_URL = os.environ.get("FORUM_SITE_URL", "http://127.0.0.1:8000").rstri
 
 # Reports from this many readers hide a comment until a moderator decides.
 FORUM_REPORT_THRESHOLD = int(os.environ.get("FORUM_REPORT_THRESHOLD", "3"))
+
+# --- Abuse limits (forum/limits.py, issue 7) --------------------------------
+# Each rate is "N/seconds": at most N in that many seconds; empty or 0 turns it
+# off. On by default, in development too. Counted in the cache (Redis with
+# REDIS_URL), so they hold across app processes. Moderators are not limited.
+# Comments and replies, per reader and per address (REMOTE_ADDR: behind a
+# proxy that does not pass the client's address, set the _PER_IP ones empty).
+FORUM_RATE_POSTS = os.environ.get("FORUM_RATE_POSTS", "5/60")
+FORUM_RATE_POSTS_PER_IP = os.environ.get("FORUM_RATE_POSTS_PER_IP", "20/60")
+# Reports, per reader and per address.
+FORUM_RATE_REPORTS = os.environ.get("FORUM_RATE_REPORTS", "10/600")
+FORUM_RATE_REPORTS_PER_IP = os.environ.get("FORUM_RATE_REPORTS_PER_IP", "30/600")
+# New accounts per address.
+FORUM_RATE_SIGNUPS = os.environ.get("FORUM_RATE_SIGNUPS", "5/3600")
+# The same text (compared without case, spacing, invisible characters and
+# compatibility forms) from one reader, anywhere on the site.
+FORUM_RATE_DUPLICATES = os.environ.get("FORUM_RATE_DUPLICATES", "3/600")
+# The sign-up form refuses to be sent sooner than this many seconds after it
+# was shown (0: off); a person takes longer than a script.
+FORUM_SIGNUP_MIN_SECONDS = int(os.environ.get("FORUM_SIGNUP_MIN_SECONDS", "3"))
+# --- end of abuse limits ------------------------------------------------------
+
 # Big threads: a page shows this many top-level comments with their replies...
 FORUM_TOP_LEVEL_PAGE_SIZE = int(os.environ.get("FORUM_TOP_LEVEL_PAGE_SIZE", "50"))
 # ...but no more comments than this, so one huge subtree cannot make a huge page.

@@ -7,4 +7,4 @@ class ForumConfig(AppConfig):
     name = "forum"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from . import limits, receivers  # noqa: F401  (connect a check, receivers)

@@ -1,11 +1,55 @@
 """Input shape for comments, moderation and sign-up; the rules that need the
 database live in forum/services/."""
 
+import time
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
+from django.core import signing
 
+from .markup import without_lone_surrogates
 from .models import Comment, Report
+
+# A box people never see, named like one a form-filling script fills. Not a
+# name browsers or password managers fill on their own ("website" is no
+# autofill field), and autocomplete="off" besides.
+HONEYPOT_FIELD = "website"
+
+
+class HoneypotMixin:
+    """Adds the honeypot: out of sight (CSS), out of the tab order, labelled
+    for screen readers as a box to leave empty (templates/forum/_honeypot.html).
+    A form that comes back with it filled was not filled by a person; the view
+    refuses it without saying why."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[HONEYPOT_FIELD] = forms.CharField(
+            label="Leave this field empty",
+            required=False,
+            # No id (False leaves the attribute out): the box sits inside its
+            # label, and thread.js clones the comment form for inline replies,
+            # which must not repeat an id.
+            widget=forms.TextInput(
+                attrs={"id": False, "tabindex": "-1", "autocomplete": "off"}
+            ),
+        )
+
+    @property
+    def honeypot(self):
+        return self[HONEYPOT_FIELD]
+
+    @property
+    def shown_fields(self):
+        """The fields a person fills in: visible, and not the honeypot."""
+        return [
+            field for field in self.visible_fields() if field.name != HONEYPOT_FIELD
+        ]
+
+    @property
+    def caught_by_honeypot(self):
+        return self.is_bound and bool(self.data.get(HONEYPOT_FIELD))
 
 
 class CommentField(forms.CharField):
@@ -13,11 +57,11 @@ class CommentField(forms.CharField):
         # Browsers send a line break as CRLF but count it as one character;
         # count it as the service stores it, so a length means the same in the
         # browser's counter (static/js/comment_form.js) and in forum/services/.
-        value = super().to_python(value)
+        value = without_lone_surrogates(super().to_python(value))
         return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
-class CommentForm(forms.Form):
+class CommentForm(HoneypotMixin, forms.Form):
     body = CommentField(
         label="Your comment",
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -82,6 +126,57 @@ class ReportForm(forms.Form):
     )
 
 
-class SignupForm(UserCreationForm):
+SIGNUP_STAMP_SALT = "forum.signup.started"
+# A sign-up page older than this asks for a new start (and a stamp cannot be
+# kept for reuse by a script for longer).
+SIGNUP_STAMP_MAX_AGE = 24 * 60 * 60
+
+
+def signup_stamp(started_at=None):
+    """The signed time the sign-up form was shown (now, unless given)."""
+    return signing.dumps(
+        time.time() if started_at is None else started_at, salt=SIGNUP_STAMP_SALT
+    )
+
+
+class SignupForm(HoneypotMixin, UserCreationForm):
+    """Sign-up, with the honeypot and, unless FORUM_SIGNUP_MIN_SECONDS is 0, a
+    minimum time between showing the form and sending it: ``started`` holds
+    the signed time it was shown."""
+
+    started = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["started"].initial = signup_stamp
+
+    def clean(self):
+        cleaned_data = super().clean()
+        minimum = settings.FORUM_SIGNUP_MIN_SECONDS
+        if not minimum:
+            return cleaned_data
+        try:
+            started = signing.loads(
+                self.data.get("started", ""), salt=SIGNUP_STAMP_SALT
+            )
+            took = time.time() - float(started)
+        except (signing.BadSignature, TypeError, ValueError):
+            took = None
+        if took is None or took > SIGNUP_STAMP_MAX_AGE:
+            message = "This form has expired. Please try again."
+        elif took < minimum:
+            message = (
+                "That was sent too quickly to be from a person. Please check "
+                "the form and try again."
+            )
+        else:
+            return cleaned_data
+        # The page comes back with a new start time, so the next try counts
+        # from now.
+        self.data = self.data.copy()
+        self.data["started"] = signup_stamp()
+        self.add_error(None, message)
+        return cleaned_data

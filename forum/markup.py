@@ -26,6 +26,16 @@ TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)((?:\s[^<>]*)?)/?>$")
 ATTRIBUTE = re.compile(
     r"""\s*([^\s=/>"']+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
 )
+# Half of a UTF-16 pair on its own is no character: nothing can encode it
+# (nh3 and the database drivers raise on one). No form decoded by Django holds
+# one, but a caller of the services might pass one.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text):
+    """``text`` with each lone surrogate replaced by U+FFFD, as a decoder
+    replaces bytes it cannot read."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _set_rel(attrs, new=False):
@@ -127,7 +137,7 @@ def render_comment(text):
     shows as text: nothing a person wrote disappears. bleach does the work and
     nh3 (ammonia, maintained) is a second gate with the same allowlist.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = without_lone_surrogates(text).replace("\r\n", "\n").replace("\r", "\n")
     text = _escape_unreadable_markup(text)
     html = _linker.linkify(_sanitise(text))
     html = _blocks(html)

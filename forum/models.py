@@ -12,6 +12,24 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+from .markup import without_lone_surrogates
+
+
+class EncodableTextField(models.TextField):
+    """Text the database can always store: a lone surrogate (which neither
+    SQLite's nor PostgreSQL's driver can encode) becomes U+FFFD on its way in,
+    whoever writes, so a service call with one cannot end in a 500."""
+
+    def to_python(self, value):
+        # Also what get_prep_value() calls, for saves, updates and lookups.
+        value = super().to_python(value)
+        return value if value is None else without_lone_surrogates(value)
+
+    def deconstruct(self):
+        # The same column as a TextField: no migration for the difference.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs
+
 
 class CommentQuerySet(TreeQuerySet):
     def awaiting_moderation(self):
@@ -52,7 +70,7 @@ class Comment(MPTTModel):
     author_name = models.CharField(
         max_length=100, blank=True, help_text="For imported and guest comments."
     )
-    body = models.TextField(help_text="The text as written.")
+    body = EncodableTextField(help_text="The text as written.")
     body_html = models.TextField(help_text="Sanitised HTML, made once when written.")
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PUBLISHED, db_index=True

@@ -4,6 +4,7 @@ Each view binds a form, calls a service, and redirects (post/redirect/get); a
 service's ValidationError goes back onto the form with status 400.
 """
 
+import logging
 from functools import partial
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from articles.models import Article
 
-from . import queue, services, thread
+from . import limits, queue, services, thread
 from .forms import (
     CloseCommentsForm,
     CommentForm,
@@ -28,6 +29,8 @@ from .forms import (
 )
 from .models import Comment
 from .transitions import MODERATE_PERMISSION
+
+logger = logging.getLogger(__name__)
 
 MODERATE = MODERATE_PERMISSION
 # What an anonymous reader typed, with the URL of its form: one draft at a time,
@@ -39,13 +42,35 @@ def _article(slug):
     return get_object_or_404(Article.objects.published(), slug=slug)
 
 
-def _comment(slug, pk):
+def _comment(request, slug, pk):
+    """The article and the comment at this URL, as the viewer may know them: a
+    comment they cannot see (thread.is_shown_to: a pending comment without
+    replies, for anyone but its author and moderators) is a 404 on every one of
+    its pages, as a missing one is, so that no answer confirms it exists."""
     article = _article(slug)
     comment = get_object_or_404(
         Comment.objects.select_related("author"), article=article, pk=pk
     )
     comment.article = article
+    if not thread.is_shown_to(comment, request.user):
+        raise Http404
     return article, comment
+
+
+def _comment_to_moderate(request, slug, pk):
+    """As _comment(), for a moderator's page: not @permission_required, whose
+    403 would come before the 404 and so tell a hidden comment from a missing
+    one."""
+    article, comment = _comment(request, slug, pk)
+    if not request.user.has_perm(MODERATE):
+        raise PermissionDenied
+    return article, comment
+
+
+def _forbidden(request, reason):
+    """The 403 page with a reason written for the reader (error pages print no
+    exception's text)."""
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def _in_thread(comment):
@@ -103,6 +128,29 @@ def _forget_draft(request):
         del request.session[DRAFT_SESSION_KEY]
 
 
+def _refused_quietly(request):
+    """A form sent with its honeypot filled (forum/forms.py): a script's.
+    Nothing is written, and the page does not say what gave it away."""
+    logger.info("honeypot: %s refused", request.path)
+    return render(request, "400.html", status=400)
+
+
+def _too_soon(request, template, context, *, wait, message):
+    """Over a rate limit (forum/limits.py): the form again, with what was
+    typed and when to try again (429, with Retry-After)."""
+    context["form"].add_error(
+        None, f"{message} Try again in {limits.wait_in_words(wait)}."
+    )
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+POSTING_TOO_FAST = (
+    "You are posting faster than this forum allows. Your text is kept below."
+)
+
+
 def comment_create(request, slug):
     """The article page posts here; on its own (GET) this page shows the form,
     and after a refused post the text with what is wrong (400), at a URL that
@@ -111,7 +159,18 @@ def comment_create(request, slug):
     if not request.user.is_authenticated:
         return _log_in_first(request)
     form = _comment_form(request)
+    if form.caught_by_honeypot:
+        return _refused_quietly(request)
     if request.method == "POST" and form.is_valid():
+        wait = limits.check(request, "post")
+        if wait is not None:
+            return _too_soon(
+                request,
+                "forum/comment_create.html",
+                {"article": article, "form": form},
+                wait=wait,
+                message=POSTING_TOO_FAST,
+            )
         try:
             comment = services.post_comment(
                 article=article, body=form.cleaned_data["body"], author=request.user
@@ -132,11 +191,27 @@ def comment_create(request, slug):
 
 
 def comment_reply(request, slug, pk):
-    article, parent = _comment(slug, pk)
+    article, parent = _comment(request, slug, pk)
     if not request.user.is_authenticated:
         return _log_in_first(request)
     form = _comment_form(request)
+    if form.caught_by_honeypot:
+        return _refused_quietly(request)
     if request.method == "POST" and form.is_valid():
+        wait = limits.check(request, "post")
+        if wait is not None:
+            return _too_soon(
+                request,
+                "forum/comment_reply.html",
+                {
+                    "article": article,
+                    "comment": parent,
+                    "comment_html": thread.fragment_for_viewer(parent, request.user),
+                    "form": form,
+                },
+                wait=wait,
+                message=POSTING_TOO_FAST,
+            )
         try:
             comment = services.post_comment(
                 article=article,
@@ -191,10 +266,7 @@ def _posted_message(request, comment):
 def comment_detail(request, slug, pk):
     """A comment's own page: the comment with every action the viewer may take,
     and its replies (from the ``offset``-th on: "show N more replies")."""
-    article, comment = _comment(slug, pk)
-    if not thread.is_shown_to(comment, request.user):
-        # A pending comment with no replies does not exist for other readers.
-        raise Http404("No such comment.")
+    article, comment = _comment(request, slug, pk)
     try:
         offset = max(int(request.GET.get("offset", 0)), 0)
     except ValueError:
@@ -212,12 +284,14 @@ def comment_detail(request, slug, pk):
 
 @login_required
 def comment_edit(request, slug, pk):
-    article, comment = _comment(slug, pk)
+    article, comment = _comment(request, slug, pk)
     # Before the form: whoever may not edit gets 403, whatever they sent.
     if not comment.is_editable_by(request.user):
-        raise PermissionDenied(services.EDIT_DENIED)
+        return _forbidden(request, services.EDIT_DENIED)
     if request.method == "POST":
         form = CommentForm(request.POST)
+        if form.caught_by_honeypot:
+            return _refused_quietly(request)
         if form.is_valid():
             try:
                 services.edit_comment(
@@ -253,9 +327,9 @@ def comment_edit(request, slug, pk):
 
 @login_required
 def comment_delete(request, slug, pk):
-    article, comment = _comment(slug, pk)
+    article, comment = _comment(request, slug, pk)
     if comment.author_id != request.user.pk or comment.is_hidden:
-        raise PermissionDenied(services.DELETE_DENIED)
+        return _forbidden(request, services.DELETE_DENIED)
     if request.method == "POST":
         parent_id = comment.parent_id
         services.delete_comment(comment=comment, user=request.user)
@@ -265,9 +339,8 @@ def comment_delete(request, slug, pk):
     return render(request, "forum/comment_delete.html", context)
 
 
-@permission_required(MODERATE, raise_exception=True)
 def comment_remove(request, slug, pk):
-    article, comment = _comment(slug, pk)
+    article, comment = _comment_to_moderate(request, slug, pk)
     form = RemoveCommentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -291,9 +364,23 @@ def comment_remove(request, slug, pk):
 def comment_report(request, slug, pk):
     """A reader tells moderators what is wrong with a comment: GET asks, POST
     reports."""
-    article, comment = _comment(slug, pk)
+    article, comment = _comment(request, slug, pk)
     form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        wait = limits.check(request, "report")
+        if wait is not None:
+            return _too_soon(
+                request,
+                "forum/comment_report.html",
+                {
+                    "article": article,
+                    "comment": comment,
+                    "form": form,
+                    "threshold": settings.FORUM_REPORT_THRESHOLD,
+                },
+                wait=wait,
+                message="You are sending reports faster than this forum allows.",
+            )
         try:
             hidden = services.report_comment(
                 comment=comment,
@@ -331,7 +418,7 @@ def comment_report(request, slug, pk):
 
 def _confirmed_moderation(request, slug, pk, *, service, done, template):
     """GET shows what will happen, POST does it."""
-    article, comment = _comment(slug, pk)
+    article, comment = _comment_to_moderate(request, slug, pk)
     error = None
     if request.method == "POST":
         try:
@@ -349,7 +436,6 @@ def _confirmed(verb, *, service, done):
     """The view of a moderator action with a confirmation page: GET asks
     (forum/comment_<verb>.html), POST calls ``service`` and says ``done``."""
 
-    @permission_required(MODERATE, raise_exception=True)
     def view(request, slug, pk):
         return _confirmed_moderation(
             request,
@@ -441,9 +527,21 @@ def signup(request):
     ):
         next_url = "/"
     form = SignupForm(request.POST or None)
+    if form.caught_by_honeypot:
+        return _refused_quietly(request)
     if request.method == "POST" and form.is_valid():
+        wait = limits.check(request, "signup")
+        if wait is not None:
+            return _too_soon(
+                request,
+                "registration/signup.html",
+                {"form": form, "next": next_url},
+                wait=wait,
+                message="Too many accounts were made from your address just now.",
+            )
         user = form.save()
-        login(request, user)
+        # Just made, with its password: no backend to ask (django-axes is one).
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}.")
         return redirect(next_url)
     return render(

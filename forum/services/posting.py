@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..markup import render_comment
+from .. import limits
+from ..markup import render_comment, without_lone_surrogates
 from ..models import (
     Comment,
     CommentRevision,
@@ -21,6 +22,7 @@ from .sanctions import _sanctions_in_force
 from .tree import (
     TREE_FIELDS,
     _changed_thread,
+    _lock_author,
     _lock_for_tree_write,
     _locked_node,
     _locked_or_gone,
@@ -42,8 +44,23 @@ DELETE_DENIED = "You can only delete your own comments that are still shown."
 DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
+class RepeatedText(ValidationError):
+    """The same text (forum.limits.fingerprint: case, spacing, invisible
+    characters and compatibility forms aside) from one reader, in more places
+    than FORUM_RATE_DUPLICATES allows within its window."""
+
+
+# The most of an author's newest comments the repeat check reads. At the
+# default posting limit (5 a minute) a 10-minute window holds 50; this bounds
+# the work when the limits are off.
+REPEAT_SCAN = 200
+
+
 def _clean_body(body):
-    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    # One text from here on for every rule (length, screening, repeats) and
+    # for the row: a lone surrogate is U+FFFD in all of them.
+    body = without_lone_surrogates(body or "")
+    body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
         raise ValidationError({"body": "Write something before posting."})
     limit = settings.FORUM_COMMENT_MAX_LENGTH
@@ -57,6 +74,37 @@ def _clean_body(body):
     if "\x00" in body:
         raise ValidationError({"body": "The text contains a NUL character."})
     return body
+
+
+def _check_repeats(*, author, body, rate):
+    """Raise RepeatedText if ``author`` already posted ``body``, near enough,
+    ``rate.count`` times in the last ``rate.seconds``.
+
+    A query on the author's recent comments, not a counter in the cache: it
+    counts what was stored (not refused attempts, nor a double click that got
+    its first comment back), survives cache eviction and a Redis restart, and
+    needs no column. The caller holds the author's lock, so two posts of one
+    author cannot both pass the last free place, even into different trees.
+    """
+    mark = limits.fingerprint(body)
+    recent = (
+        Comment.objects.filter(
+            author=author,
+            created_at__gte=timezone.now() - timedelta(seconds=rate.seconds),
+        )
+        .order_by("-pk")
+        .values_list("body", flat=True)[:REPEAT_SCAN]
+    )
+    # Removed and spam copies count too; an author's deletion erased its text.
+    times = sum(1 for text in recent if limits.fingerprint(text) == mark)
+    if times >= rate.count:
+        raise RepeatedText(
+            {
+                "body": f"You have posted this text {times} times in the last "
+                f"{limits.wait_in_words(rate.seconds)}. Write something new, or "
+                "wait a while before posting it again."
+            }
+        )
 
 
 def post_comment(
@@ -76,7 +124,8 @@ def post_comment(
     belongs to another article, is gone, or does not accept replies. The same
     author posting the same text in the same place again within
     DUPLICATE_WINDOW (a double click, a resent form) gets the first comment back
-    and nothing is written.
+    and nothing is written. A reader posting the same text, near enough, in
+    more places than FORUM_RATE_DUPLICATES allows gets RepeatedText.
     """
     body = _clean_body(body)
     if not article.accepts_comments:
@@ -86,10 +135,14 @@ def post_comment(
     sanctions = _sanctions_in_force(author)
     body_html = render_comment(body)
     held = []
+    # An import says what state its comments are in; a reader's comment goes
+    # through the pre-moderation rules and the repeat check (moderators' do
+    # not: a moderator's notice may well go under many comments).
+    from_reader = status is None and not can_moderate(author)
+    repeats = limits.parse_rate(settings.FORUM_RATE_DUPLICATES)
+    check_repeats = from_reader and author is not None and repeats is not None
     if status is None:
-        # An import says what state its comments are in; a reader's comment
-        # goes through the pre-moderation rules (moderators' do not).
-        if not can_moderate(author):
+        if from_reader:
             held = hold_reasons(
                 author=author,
                 body=body,
@@ -110,6 +163,8 @@ def post_comment(
         created_at=created_at or timezone.now(),
     )
     with transaction.atomic():
+        if check_repeats:
+            _lock_author(author.pk)
         if parent is None:
             _lock_for_tree_write(None)
         else:
@@ -156,6 +211,8 @@ def post_comment(
             )
             if duplicate is not None:
                 return duplicate
+        if check_repeats:
+            _check_repeats(author=author, body=body, rate=repeats)
         comment.parent = parent
         # The only constraint is on source keys; a reader's comment has none.
         comment.full_clean(

@@ -28,6 +28,11 @@ LOCK_NEW_ROOT = 0x464F0002
 LOCK_TREE = 0x464F0003
 
 
+# key2 is the author's id: one author's posts, one at a time (the check for
+# repeated text in forum/services/posting.py counts under it).
+LOCK_AUTHOR = 0x464F0004
+
+
 # The mptt bookkeeping columns, filled in by mptt when the row is inserted.
 TREE_FIELDS = ["lft", "rght", "tree_id", "level"]
 
@@ -52,6 +57,18 @@ def _lock_for_tree_write(tree_id=None):
         _advisory_lock(LOCK_NEW_ROOT)
     else:
         _advisory_lock(LOCK_TREE, tree_id)
+
+
+def _lock_author(author_id):
+    """Serialise the posts of one author, whatever trees they go into.
+
+    Precondition: inside ``transaction.atomic()``, before any tree lock (the
+    order every caller keeps, so two posts never wait on each other in a
+    circle). SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+    """
+    assert connection.in_atomic_block, "the author's lock needs a transaction"
+    # The lock key is a 32-bit integer; two authors sharing one only wait.
+    _advisory_lock(LOCK_AUTHOR, author_id % 2**31)
 
 
 def _locked_node(pk):

@@ -246,3 +246,34 @@ def test_an_edit_cannot_land_after_a_removal_decided_meanwhile():
     target.refresh_from_db()
     assert (target.status, target.body) == (Comment.Status.REMOVED, "Rude")
     assert not target.revisions.exists()
+
+
+def test_the_same_text_sent_into_eight_threads_at_once_is_stored_at_most_n_times(
+    settings,
+):
+    """Each copy goes into a different tree, so the tree locks do not order
+    them; the author's lock does, and the count under it is exact."""
+    settings.FORUM_RATE_DUPLICATES = "3/600"
+    article = ArticleFactory()
+    author = UserFactory()
+    parents = [
+        services.post_comment(article=article, body=f"Thread {n}") for n in range(8)
+    ]
+    outcomes = []
+
+    def work(index):
+        try:
+            services.post_comment(
+                article=article,
+                body="Buy now at example.com" + "\u200b" * index,
+                parent=parents[index],
+                author=author,
+            )
+            outcomes.append("posted")
+        except services.RepeatedText:
+            outcomes.append("refused")
+
+    _run_writers(work)
+
+    assert sorted(outcomes) == ["posted"] * 3 + ["refused"] * 5
+    assert Comment.objects.filter(author=author).count() == 3

@@ -326,3 +326,16 @@ def test_allowed_tag_with_attributes_we_would_strip_shows_as_text():
         _Rendered(html).visible_text
         == '<a href="https://e.com" target="_blank">x</a> ok'
     )
+
+
+@pytest.mark.parametrize(
+    "text", ["\ud800", "Half \udfff a pair", "1 < \udc80 > 0", "\ud83d\ude00"]
+)
+def test_lone_surrogates_show_as_replacement_characters(text):
+    html = render_comment(text)
+
+    html.encode("utf-8")  # what the database and the page need
+    assert "\ufffd" in html
+    assert _Rendered(html).visible_text == text.translate(
+        dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
+    )

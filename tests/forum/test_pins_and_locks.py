@@ -442,7 +442,9 @@ def test_no_reply_lands_in_a_subtree_after_its_lock_commits(first):
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_replies_racing_a_lock_from_the_same_start_never_land_after_it():
+def test_replies_racing_a_lock_from_the_same_start_never_land_after_it(settings):
+    # Each round's reader posts the same "a" and "a1" again.
+    settings.FORUM_RATE_DUPLICATES = "100/600"
     article = ArticleFactory()
     moderator = UserFactory(is_superuser=True)
     readers = [UserFactory() for _ in range(4)]

@@ -13,6 +13,7 @@ from forum.models import Comment, ModerationAction, WordRule
 from forum.screening import WordLists, normalize
 from tests.factories import CommentFactory, UserFactory
 from tests.html import element
+from tests.urls import comment_url, create_url
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +27,6 @@ def _lists(**kinds):
         for phrase in phrases:
             WordRule.objects.create(phrase=phrase, kind=kind)
     return WordLists.load()
-
-
-def _create_url(article):
-    return reverse("forum:comment_create", kwargs={"slug": article.slug})
-
-
-def _url(name, comment):
-    return reverse(
-        f"forum:{name}", kwargs={"slug": comment.article.slug, "pk": comment.pk}
-    )
 
 
 def _text(response):
@@ -247,7 +238,7 @@ def test_a_banned_word_refuses_the_comment_and_writes_nothing(
     body = "This is a total SC4M, trust me."
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_create_url(article), {"body": body})
+        response = client.post(create_url(article), {"body": body})
 
     assert response.status_code == 400
     content = _text(response)
@@ -263,7 +254,7 @@ def test_a_suspect_word_holds_the_comment_and_says_why(client, article, user):
     client.force_login(user)
 
     response = client.post(
-        _create_url(article), {"body": "Lovely s\u200bp\u0430m."}, follow=True
+        create_url(article), {"body": "Lovely s\u200bp\u0430m."}, follow=True
     )
 
     comment = Comment.objects.get()
@@ -285,7 +276,7 @@ def test_a_comment_without_listed_words_is_published(client, article, user):
     client.force_login(user)
 
     response = client.post(
-        _create_url(article), {"body": "A spammer's scamper."}, follow=True
+        create_url(article), {"body": "A spammer's scamper."}, follow=True
     )
 
     assert Comment.objects.get().status == Comment.Status.PUBLISHED
@@ -437,7 +428,9 @@ def test_an_edit_adding_a_suspect_word_sends_the_comment_back_to_review(
     client.force_login(user)
 
     response = client.post(
-        _url("comment_edit", comment), {"body": "Now with SPÁM inside."}, follow=True
+        comment_url("comment_edit", comment),
+        {"body": "Now with SPÁM inside."},
+        follow=True,
     )
 
     comment.refresh_from_db()
@@ -460,7 +453,7 @@ def test_an_edit_adding_a_banned_word_is_refused_and_keeps_the_old_text(
     comment = CommentFactory(article=article, author=user, body="All fine here.")
     client.force_login(user)
 
-    response = client.post(_url("comment_edit", comment), {"body": "A $cam!"})
+    response = client.post(comment_url("comment_edit", comment), {"body": "A $cam!"})
 
     assert response.status_code == 400
     content = _text(response)

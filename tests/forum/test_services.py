@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.test import override_settings
 
-from forum import services
+from forum import limits, services
 from forum.models import Comment
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
@@ -439,3 +439,168 @@ def test_reply_opens_its_gap_through_the_tree_indexes_not_the_whole_tree(article
 
     assert "forum_comment_tree_rght_idx" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+# Near-duplicates (issue 7, defect 1): the same text, disguised or not, in many
+# places in a short while.
+
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def _repeats_allowed(settings):
+    return limits.parse_rate(settings.FORUM_RATE_DUPLICATES).count
+
+
+def test_the_same_text_under_thirty_parents_is_refused_after_the_limit(
+    settings, article, user
+):
+    allowed = _repeats_allowed(settings)
+    parents = [CommentFactory(article=article) for _ in range(30)]
+    outcomes = []
+
+    for parent in parents:
+        try:
+            services.post_comment(
+                article=article,
+                body="Great point, see my site.",
+                parent=parent,
+                author=user,
+            )
+        except services.RepeatedText as refused:
+            outcomes.append(refused.messages[0])
+        else:
+            outcomes.append("posted")
+
+    assert outcomes[:allowed] == ["posted"] * allowed
+    assert len(outcomes[allowed:]) == 30 - allowed
+    assert all("You have posted this text" in text for text in outcomes[allowed:])
+    assert Comment.objects.filter(author=user).count() == allowed
+
+
+def test_copies_differing_by_invisible_characters_count_as_the_same_text(
+    settings, article, user
+):
+    settings.FORUM_RATE_DUPLICATES = "3/600"
+    text = "Visit example.com for the real story"
+    copies = [text[:n] + ZERO_WIDTH_SPACE + text[n:] for n in range(50)]
+
+    posted = 0
+    for copy in copies:
+        try:
+            services.post_comment(article=article, body=copy, author=user)
+        except services.RepeatedText:
+            continue
+        posted += 1
+
+    assert posted == 3
+    assert Comment.objects.filter(author=user).count() == 3
+
+
+def test_case_width_and_spacing_do_not_make_a_text_new(settings, article, user):
+    settings.FORUM_RATE_DUPLICATES = "2/600"
+    services.post_comment(article=article, body="Read my blog now", author=user)
+    services.post_comment(article=article, body="READ  my\nblog now\u00ad", author=user)
+
+    with pytest.raises(services.RepeatedText, match="2 times in the last 10 minutes"):
+        services.post_comment(article=article, body="ｒｅａｄ my blog now", author=user)
+
+
+def test_the_same_text_on_other_articles_counts_too(settings, user):
+    settings.FORUM_RATE_DUPLICATES = "2/600"
+    articles = [ArticleFactory() for _ in range(3)]
+    services.post_comment(article=articles[0], body="Same everywhere", author=user)
+    services.post_comment(article=articles[1], body="Same everywhere", author=user)
+
+    with pytest.raises(services.RepeatedText) as refused:
+        services.post_comment(article=articles[2], body="Same everywhere", author=user)
+    # On the form, under the box that holds the text.
+    assert list(refused.value.error_dict) == ["body"]
+
+
+def test_a_double_click_still_gets_the_first_comment_back_at_the_limit(
+    settings, article, user
+):
+    settings.FORUM_RATE_DUPLICATES = "1/600"
+    first = services.post_comment(article=article, body="Only once", author=user)
+
+    again = services.post_comment(article=article, body="Only once", author=user)
+
+    assert again.pk == first.pk
+
+
+def test_other_readers_may_post_the_same_text(settings, article):
+    settings.FORUM_RATE_DUPLICATES = "1/600"
+    readers = [UserFactory() for _ in range(3)]
+
+    for reader in readers:
+        services.post_comment(article=article, body="Agreed.", author=reader)
+
+    assert Comment.objects.filter(body="Agreed.").count() == 3
+
+
+def test_the_same_text_is_allowed_again_once_its_window_has_passed(
+    settings, article, user
+):
+    settings.FORUM_RATE_DUPLICATES = "1/600"
+    first = services.post_comment(article=article, body="Weekly bump", author=user)
+    Comment.objects.filter(pk=first.pk).update(
+        created_at=first.created_at - timedelta(seconds=601)
+    )
+
+    later = services.post_comment(
+        article=ArticleFactory(), body="Weekly bump", author=user
+    )
+
+    assert later.pk != first.pk
+
+
+def test_removed_copies_still_count(settings, article, user, moderator):
+    settings.FORUM_RATE_DUPLICATES = "1/600"
+    first = services.post_comment(article=article, body="Spammy text", author=user)
+    services.mark_comment_spam(comment=first, moderator=moderator)
+
+    with pytest.raises(services.RepeatedText):
+        services.post_comment(article=ArticleFactory(), body="Spammy text", author=user)
+
+
+def test_moderators_may_post_the_same_notice_anywhere(settings, article, moderator):
+    settings.FORUM_RATE_DUPLICATES = "1/600"
+    parents = [CommentFactory(article=article) for _ in range(3)]
+
+    for parent in parents:
+        services.post_comment(
+            article=article,
+            body="Please stay on topic.",
+            parent=parent,
+            author=moderator,
+        )
+
+    assert Comment.objects.filter(author=moderator).count() == 3
+
+
+def test_repeated_text_detection_is_off_with_an_empty_rate(settings, article, user):
+    settings.FORUM_RATE_DUPLICATES = ""
+    parents = [CommentFactory(article=article) for _ in range(5)]
+
+    for parent in parents:
+        services.post_comment(
+            article=article, body="Same again", parent=parent, author=user
+        )
+
+    assert Comment.objects.filter(author=user).count() == 5
+
+
+def test_imports_are_not_checked_for_repeated_text(settings, article):
+    """An import brings its comments' state; the same anonymous text in many
+    places is the source's business."""
+    settings.FORUM_RATE_DUPLICATES = "1/600"
+    for n in range(3):
+        services.post_comment(
+            article=article,
+            body="First!",
+            author_name="someone",
+            status=Comment.Status.PUBLISHED,
+            source_key=f"import:{n}",
+        )
+
+    assert Comment.objects.filter(body="First!").count() == 3

@@ -1,6 +1,7 @@
 """Comment pages (forum/views.py), the thread on the article page, and sign-up."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from forum import services
+from forum.forms import HONEYPOT_FIELD, signup_stamp
 from forum.models import Comment
 from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
 from tests.html import element
@@ -859,8 +861,10 @@ def test_odd_comment_input_never_causes_a_server_error(
         assert "<script>" not in Comment.objects.latest("pk").body_html
 
 
-def test_reply_to_a_pending_comment_is_refused_with_400(client, user, other_user):
-    pending = CommentFactory(author=other_user, status=Comment.Status.PENDING)
+def test_reply_to_a_pending_comment_is_refused_with_400(client, user):
+    # Its author sees it; for other readers it does not exist (a 404, as
+    # tests/test_errors.py checks for each of its pages).
+    pending = CommentFactory(author=user, status=Comment.Status.PENDING)
     client.force_login(user)
 
     response = client.post(_url("comment_reply", pending), {"body": "Early."})
@@ -1058,7 +1062,14 @@ MODERATION_VIEWS = ["comment_remove", "comment_approve", "comment_restore"]
 @pytest.mark.parametrize("view", MODERATION_VIEWS)
 @pytest.mark.parametrize("viewer", ["anonymous", "reader", "staff"])
 def test_moderation_pages_are_403_for_non_moderators(client, viewer, view):
-    comment = CommentFactory(status=Comment.Status.PENDING)
+    """Of a comment they see; one they cannot see is a 404 on every page, as
+    tests/test_errors.py checks."""
+    comment = CommentFactory()
+    CommentFactory(parent=comment)
+    # Pending with a reply: everyone sees its placeholder.
+    Comment.objects.filter(pk=comment.pk).update(
+        status=Comment.Status.PENDING, fragment_version=""
+    )
     if viewer == "reader":
         client.force_login(comment.author)
     elif viewer == "staff":
@@ -1340,3 +1351,128 @@ def test_no_edit_or_delete_controls_on_ones_own_deleted_comment(client, article,
 
     assert controls["edit"] == []
     assert controls["delete"] == []
+
+
+# Bots: the honeypot on the comment and sign-up forms, and the sign-up form's
+# minimum fill time (forum/forms.py)
+
+
+def _signup_data(**extra):
+    return {
+        "username": "newreader",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("page", ["comment", "signup"])
+def test_the_honeypot_is_out_of_sight_and_out_of_the_tab_order(
+    client, article, user, page
+):
+    if page == "comment":
+        client.force_login(user)
+        url = _create_url(article)
+    else:
+        url = reverse("signup")
+
+    content = _text(client.get(url))
+
+    box = element(content, "input", name=HONEYPOT_FIELD)
+    assert box.attrs["tabindex"] == "-1"
+    assert box.attrs["autocomplete"] == "off"
+    assert box.attrs.get("value", "") == ""
+    # Screen readers still announce it, so its label says what to do.
+    honeypot = content[content.index('class="honeypot"') :]
+    assert "Leave this field empty" in honeypot[: honeypot.index("</label>")]
+
+
+def test_the_article_pages_comment_form_has_the_honeypot_too(client, article, user):
+    client.force_login(user)
+
+    content = _text(client.get(article.get_absolute_url()))
+
+    assert element(content, "input", name=HONEYPOT_FIELD).attrs["tabindex"] == "-1"
+
+
+@pytest.mark.parametrize("where", ["comment_create", "comment_reply"])
+def test_a_comment_with_the_honeypot_filled_is_refused_quietly(
+    client, comment, user, where
+):
+    client.force_login(user)
+    url = (
+        _create_url(comment.article)
+        if where == "comment_create"
+        else _url("comment_reply", comment)
+    )
+
+    response = client.post(
+        url, {"body": "Great post! Visit my shop.", HONEYPOT_FIELD: "http://shop"}
+    )
+
+    assert response.status_code == 400
+    assert "honeypot" not in _text(response).lower()
+    assert "could not be" in _text(response)
+    assert not Comment.objects.filter(body__startswith="Great post!").exists()
+
+
+def test_an_edit_with_the_honeypot_filled_changes_nothing(client, article, user):
+    comment = CommentFactory(article=article, author=user, body="As I wrote it.")
+    client.force_login(user)
+
+    response = client.post(
+        _url("comment_edit", comment),
+        {"body": "Spam now.", HONEYPOT_FIELD: "x"},
+    )
+
+    comment.refresh_from_db()
+    assert response.status_code == 400
+    assert comment.body == "As I wrote it."
+
+
+def test_a_sign_up_with_the_honeypot_filled_is_refused_quietly(client):
+    response = client.post(
+        reverse("signup"), _signup_data(**{HONEYPOT_FIELD: "http://bot.example"})
+    )
+
+    assert response.status_code == 400
+    assert not get_user_model().objects.filter(username="newreader").exists()
+    assert SESSION_KEY not in client.session
+
+
+def test_a_sign_up_sent_right_after_the_page_loaded_is_refused(client, settings):
+    settings.FORUM_SIGNUP_MIN_SECONDS = 3
+    page = client.get(reverse("signup"))
+    started = element(_text(page), "input", name="started").attrs["value"]
+
+    response = client.post(reverse("signup"), _signup_data(started=started))
+
+    assert response.status_code == 400
+    assert "too quickly" in _text(response)
+    assert not get_user_model().objects.filter(username="newreader").exists()
+    # What they typed is still there, with a new start time to try again.
+    assert element(_text(response), "input", name="username").attrs["value"] == (
+        "newreader"
+    )
+    assert element(_text(response), "input", name="started").attrs["value"] != (started)
+
+
+def test_a_sign_up_that_took_a_person_long_enough_goes_through(client, settings):
+    settings.FORUM_SIGNUP_MIN_SECONDS = 3
+
+    response = client.post(
+        reverse("signup"), _signup_data(started=signup_stamp(time.time() - 5))
+    )
+
+    assert response.status_code == 302
+    assert get_user_model().objects.filter(username="newreader").exists()
+
+
+def test_a_sign_up_posted_without_the_page_is_refused(client, settings):
+    settings.FORUM_SIGNUP_MIN_SECONDS = 3
+
+    response = client.post(reverse("signup"), _signup_data())
+
+    assert response.status_code == 400
+    assert "try again" in _text(response)
+    assert not get_user_model().objects.filter(username="newreader").exists()
