@@ -13,6 +13,9 @@ admin.site.site_title = "Forum moderation"
 # The comment list needs the width more than the sidebar does.
 admin.site.enable_nav_sidebar = False
 
+# A database outage answers 503, other failures 500 (config/errors.py).
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     # Browsers and crawlers ask for /favicon.ico whatever the page links to.
     # Lazy: the static URL (hashed in production) is known only once

@@ -1,0 +1,229 @@
+"""Database faults: a request during an outage gets a clean 503 in a few
+seconds, not a hang and not a traceback (defect: without timeouts a database
+that accepts connections and never answers hung every request for 30 s, until
+gunicorn killed the worker).
+
+The outage is made on the test's own terms, never by stopping the shared
+server: a listener that accepts connections and never answers, and (on
+PostgreSQL) the test's own connections terminated mid-run."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError
+
+from tests.factories import ArticleFactory
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_database_error_in_a_request_is_a_503_page(client, db, monkeypatch):
+    article = ArticleFactory()
+    client.raise_request_exception = False
+
+    def unreachable(**kwargs):
+        raise OperationalError("could not connect to server: timeout expired")
+
+    monkeypatch.setattr("articles.views.thread_page", unreachable)
+    response = client.get(article.get_absolute_url())
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    page = response.content.decode()
+    assert "The forum is unavailable for a moment." in page
+    assert "could not connect" not in page
+
+
+def test_any_other_error_is_still_a_500(client, db, monkeypatch):
+    client.raise_request_exception = False
+    monkeypatch.setattr(
+        "articles.views.Article.objects.published",
+        lambda: (_ for _ in ()).throw(RuntimeError("a bug")),
+    )
+
+    response = client.get("/")
+
+    assert response.status_code == 500
+    assert "a bug" not in response.content.decode()
+
+
+@pytest.fixture
+def silent_database():
+    """A port that accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url, timeout=20):
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            status, body = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode()
+    return status, body, time.monotonic() - started
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_gunicorn_answers_503_quickly_while_the_database_never_answers(
+    silent_database,
+):
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DATABASE_URL": f"postgres://root@127.0.0.1:{silent_database}/forum",
+        "DJANGO_DB_CONNECT_TIMEOUT": "2",
+        "WEB_CONCURRENCY": "1",
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        status, body, took = _get(base + "/")
+        # No database needed: answered at once, during the outage.
+        opener = urllib.request.build_opener(_NoRedirect)
+        started = time.monotonic()
+        try:
+            opener.open(base + "/favicon.ico", timeout=10)
+            icon = 200
+        except urllib.error.HTTPError as error:
+            icon = error.code
+        icon_took = time.monotonic() - started
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0].decode()
+
+    assert status == 503, log
+    assert took < 6, f"the 503 took {took:.1f} s"
+    assert "The forum is unavailable for a moment." in body
+    assert "Traceback" not in body
+    assert "timeout expired" not in body
+    assert icon == 302
+    assert icon_took < 2
+
+
+def _gunicorn(port, env):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi"]
+        + ["--bind", f"127.0.0.1:{port}", "--timeout", "30"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_connections_terminated_under_the_app_cost_no_request_an_error():
+    """A database restart or a pooler dropping idle connections: each worker's
+    kept connection is checked before reuse (CONN_HEALTH_CHECKS), so the next
+    request reconnects instead of failing."""
+    from django.db import connection
+
+    article = ArticleFactory()
+    settings_dict = connection.settings_dict
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DATABASE_URL": f"postgres://{settings_dict['USER'] or 'root'}@"
+        f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
+        f"{settings_dict['NAME']}",
+        "DJANGO_CONN_MAX_AGE": "60",
+        "WEB_CONCURRENCY": "2",
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)
+    url = f"http://127.0.0.1:{port}{article.get_absolute_url()}"
+    server = _gunicorn(port, env)
+    try:
+        before = [_get(url)[0] for _ in range(6)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            terminated = cursor.fetchone()[0]
+        after = [_get(url) for _ in range(6)]
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0].decode()
+
+    assert before == [200] * 6, log
+    assert terminated >= 1
+    assert [status for status, _, _ in after] == [200] * 6, log
+    assert max(took for _, _, took in after) < 5
