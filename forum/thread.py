@@ -17,14 +17,13 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from . import services
-from .caching import SORTS, skeleton_key
+from .caching import SORTS, cached, remember, skeleton_key
 from .fragments import AGO_MARKER, current_version, relative_time
 from .models import HIDDEN_STATUSES, Comment, ThreadState
 from .transitions import (
@@ -137,12 +136,12 @@ def skeleton(article_id, sort):
     version; a second, grouped one when the cache does not have it)."""
     version = ThreadState.objects.version_of(article_id)
     key = skeleton_key(article_id, version, sort)
-    found = cache.get(key)
+    found = cached(key)
     if found is None or (
         sort == "best" and time.time() - found.built_at > BEST_MAX_AGE
     ):
         found = build_skeleton(article_id, sort)
-        cache.set(key, found, SKELETON_TIMEOUT)
+        remember(key, found, SKELETON_TIMEOUT)
     return found
 
 

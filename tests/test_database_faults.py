@@ -227,3 +227,34 @@ def test_connections_terminated_under_the_app_cost_no_request_an_error():
     assert terminated >= 1
     assert [status for status, _, _ in after] == [200] * 6, log
     assert max(took for _, _, took in after) < 5
+
+
+def test_redis_going_away_degrades_to_no_cache_not_to_errors(client, db, settings):
+    """Redis down (here: a port nobody listens on): pages are built from the
+    database, rate limits let readers through, nothing is a 500."""
+    from tests.factories import CommentFactory, UserFactory
+
+    article = ArticleFactory()
+    CommentFactory(article=article, body="Still readable.")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    reader = UserFactory()
+    client.force_login(reader)
+
+    page = client.get(article.get_absolute_url())
+    posted = client.post(
+        f"/articles/{article.slug}/comments/", {"body": "Posted while Redis is down."}
+    )
+
+    assert page.status_code == 200
+    assert "Still readable." in page.content.decode()
+    assert posted.status_code == 302
+    assert (
+        "Posted while Redis is down."
+        in client.get(article.get_absolute_url()).content.decode()
+    )
