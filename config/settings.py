@@ -302,6 +302,18 @@ FORUM_RATE_DUPLICATES = os.environ.get("FORUM_RATE_DUPLICATES", "3/600")
 # The sign-up form refuses to be sent sooner than this many seconds after it
 # was shown (0: off); a person takes longer than a script.
 FORUM_SIGNUP_MIN_SECONDS = int(os.environ.get("FORUM_SIGNUP_MIN_SECONDS", "3"))
+# --- Accounts (issue 7: sign-up email, password reset) ---------------------
+# An email address at sign-up: "optional" (the default), "required" or "off".
+# One account an address; without one a forgotten password cannot be reset.
+FORUM_SIGNUP_EMAIL = os.environ.get("FORUM_SIGNUP_EMAIL", "").strip() or "optional"
+if FORUM_SIGNUP_EMAIL not in ("optional", "required", "off"):
+    raise ImproperlyConfigured("FORUM_SIGNUP_EMAIL is optional, required or off.")
+# Password-reset requests per address ("N/seconds", empty or 0: off); each
+# may send an email.
+FORUM_RATE_PASSWORD_RESETS_PER_IP = os.environ.get(
+    "FORUM_RATE_PASSWORD_RESETS_PER_IP", "5/3600"
+)
+# --- end of accounts --------------------------------------------------------
 # --- end of abuse limits ------------------------------------------------------
 
 # Big threads: a page shows this many top-level comments with their replies...
@@ -343,10 +355,26 @@ TASKS = {
     }
 }
 
+# Logs go to stdout: one JSON object a line in production (config/logs.py),
+# plain text with DJANGO_DEBUG=1; DJANGO_LOG_FORMAT=json|text chooses.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT") or ("text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"forum": {"level": "INFO"}, "articles": {"level": "INFO"}},
+    "loggers": {
+        "forum": {"level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+        "articles": {"level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    },
 }

@@ -2,6 +2,7 @@
 environment. Each case runs manage.py in a fresh process, as a server would
 start, since settings are read once per process."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -129,3 +130,19 @@ def test_every_page_carries_the_content_security_and_permissions_policies(client
     assert "unsafe-inline" not in policy
     assert "camera=()" in response.headers["Permissions-Policy"]
     assert "geolocation=()" in response.headers["Permissions-Policy"]
+
+
+def test_production_logs_one_json_object_a_line_on_stdout():
+    result = _manage(
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('forum.x').warning('hello %s', 'there')",
+        **PRODUCTION,
+    )
+
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    entry = json.loads(lines[-1])
+    assert entry["level"] == "WARNING"
+    assert entry["logger"] == "forum.x"
+    assert entry["message"] == "hello there"
+    assert entry["time"].endswith("+00:00")
