@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
+from forum import password_reset
 from forum import views as forum_views
 
 admin.site.site_header = "Forum moderation"
@@ -27,6 +28,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/signup/", forum_views.signup, name="signup"),
     path("moderation/", forum_views.moderation_queue, name="moderation_queue"),
+    # Before Django's own: the same URL and name, limited per address.
+    path(
+        "accounts/password_reset/",
+        password_reset.password_reset,
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("articles/<slug:slug>/comments/", include("forum.urls")),
     path("", include("articles.urls")),

@@ -10,6 +10,9 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.urls import reverse
@@ -17,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import queue, services
+from .forms import UsernameRulesMixin
 from .models import (
     Comment,
     CommentRevision,
@@ -510,3 +514,39 @@ class WordRuleAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# Users: Django's admin, with the sign-up form's rules on a new or changed name
+# (forum/forms.py, validate_new_username), so staff cannot make a look-alike
+# of an existing name either. Email addresses stay the staff's to set: the
+# admin does not hold them to one account each. Code that makes users without
+# a form (createsuperuser, ensure_admin, User.objects.create_user) is not held
+# to the rules.
+class UserCreationAdminForm(UsernameRulesMixin, auth_forms.AdminUserCreationForm):
+    pass
+
+
+class UserChangeAdminForm(UsernameRulesMixin, auth_forms.UserChangeForm):
+    pass
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    add_form = UserCreationAdminForm
+    form = UserChangeAdminForm
+
+    # Moderators look users up (the sanction form's user box asks the admin's
+    # autocomplete, which needs this) and read them; changing them stays with
+    # whoever holds auth's own permissions.
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request) or super().has_module_permission(
+            request
+        )

@@ -1,15 +1,20 @@
 """Input shape for comments, moderation and sign-up; the rules that need the
-database live in forum/services/."""
+database live in forum/services/, except a new name's and address's: taken
+or not is the form's to say, as in Django's own UserCreationForm."""
 
 import time
+import unicodedata
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core import signing
+from django.core.exceptions import ValidationError
 
 from .markup import without_lone_surrogates
 from .models import Comment, Report
+from .screening import skeleton
 
 # A box people never see, named like one a form-filling script fills. Not a
 # name browsers or password managers fill on their own ("website" is no
@@ -126,6 +131,89 @@ class ReportForm(forms.Form):
     )
 
 
+# Names and addresses: one answer for a name that is taken and for one that
+# only looks like it, so the page says no more than that the name is not free.
+USERNAME_TAKEN = "This name is taken or too close to one that is; choose another."
+EMAIL_TAKEN = "An account already uses this address. Log in, or reset its password."
+
+# Scripts one name may combine: Unicode's "highly restrictive" profile (UTS
+# #39, section 5.2), as Japanese, Chinese and Korean are written with several
+# at once, and with Latin. Any other mix is refused.
+SCRIPTS_WRITTEN_TOGETHER = [
+    {"Latin", "Han", "Hiragana", "Katakana"},
+    {"Latin", "Han", "Bopomofo"},
+    {"Latin", "Han", "Hangul"},
+]
+# Python has no Unicode script property; a character's name starts with its
+# script ("CYRILLIC SMALL LETTER IE") but for these.
+_SCRIPT_OF_NAME = {
+    "CJK": "Han",
+    "IDEOGRAPHIC": "Han",
+    "ARABIC-INDIC": "Arabic",
+    "EXTENDED": "Arabic",  # EXTENDED ARABIC-INDIC DIGIT
+    "DIGIT": None,  # ASCII digits belong to every script
+    "MODIFIER": None,
+    "KATAKANA-HIRAGANA": None,  # the long-vowel mark, in both
+}
+
+
+def _script(character):
+    """The script of a letter or digit (None for anything else, and for what
+    every script shares)."""
+    if not unicodedata.category(character).startswith(("L", "Nd")):
+        return None
+    first = unicodedata.name(character, "").partition(" ")[0]
+    return _SCRIPT_OF_NAME.get(first, first.title() or None)
+
+
+def mixed_scripts(name):
+    """The scripts ``name`` mixes beyond what SCRIPTS_WRITTEN_TOGETHER allows,
+    sorted ([] when it keeps to one, or to one of those sets)."""
+    scripts = {script for script in map(_script, name) if script}
+    if len(scripts) < 2 or any(scripts <= able for able in SCRIPTS_WRITTEN_TOGETHER):
+        return []
+    return sorted(scripts)
+
+
+def validate_new_username(username, *, user=None):
+    """Raise ValidationError unless ``username`` (NFKC already: Django's
+    UsernameField) may be given to ``user`` (None: a new account): one script
+    (mixed_scripts), and no other account's name looks the same (the same
+    screening.skeleton: any case, look-alike letters from other scripts,
+    accents, digits for letters).
+
+    Skeletons are not stored: every other name is read and folded, about 4 µs
+    each; cheap at a forum's size, and only on sign-up and renames.
+    """
+    mixed = mixed_scripts(username)
+    if mixed:
+        raise ValidationError(
+            "Use the letters of one alphabet: this name mixes "
+            f"{', '.join(mixed[:-1])} and {mixed[-1]}.",
+            code="mixed_scripts",
+        )
+    User = get_user_model()
+    others = User._default_manager.all()
+    if user is not None and user.pk is not None:
+        others = others.exclude(pk=user.pk)
+    wanted = skeleton(username)
+    names = others.values_list(User.USERNAME_FIELD, flat=True)
+    if any(skeleton(name) == wanted for name in names.iterator(chunk_size=2000)):
+        raise ValidationError(USERNAME_TAKEN, code="taken")
+
+
+class UsernameRulesMixin:
+    """validate_new_username on a user form's name when it is new or changed
+    (an unchanged name is left as it is): the sign-up form and the admin's user
+    forms (forum/admin.py)."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if username and "username" in self.changed_data:
+            validate_new_username(username, user=self.instance)
+        return username
+
+
 SIGNUP_STAMP_SALT = "forum.signup.started"
 # A sign-up page older than this asks for a new start (and a stamp cannot be
 # kept for reuse by a script for longer).
@@ -139,19 +227,44 @@ def signup_stamp(started_at=None):
     )
 
 
-class SignupForm(HoneypotMixin, UserCreationForm):
-    """Sign-up, with the honeypot and, unless FORUM_SIGNUP_MIN_SECONDS is 0, a
+class SignupForm(HoneypotMixin, UsernameRulesMixin, UserCreationForm):
+    """Sign-up: a name by validate_new_username, an email address as
+    FORUM_SIGNUP_EMAIL says (optional, required or off; one account an
+    address), the honeypot and, unless FORUM_SIGNUP_MIN_SECONDS is 0, a
     minimum time between showing the form and sending it: ``started`` holds
     the signed time it was shown."""
 
     started = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta(UserCreationForm.Meta):
-        fields = ("username",)
+        fields = ("username", "email")
+        help_texts = {
+            "username": "Up to 150 letters and digits, in one alphabet, and @ . + - _",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["started"].initial = signup_stamp
+        email = settings.FORUM_SIGNUP_EMAIL
+        if email == "off":
+            del self.fields["email"]
+        else:
+            field = self.fields["email"]
+            field.required = email == "required"
+            field.widget.attrs["autocomplete"] = "email"
+            field.help_text = (
+                "Only for resetting a forgotten password; never shown to anyone."
+                if field.required
+                else "Optional: without one, a forgotten password cannot be "
+                "reset. Never shown to anyone."
+            )
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        User = self._meta.model
+        if email and User._default_manager.filter(email__iexact=email).exists():
+            raise ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
 
     def clean(self):
         cleaned_data = super().clean()

@@ -66,6 +66,7 @@ RATE_SETTINGS = [
     "FORUM_RATE_REPORTS_PER_IP",
     "FORUM_RATE_SIGNUPS",
     "FORUM_RATE_DUPLICATES",
+    "FORUM_RATE_PASSWORD_RESETS_PER_IP",
 ]
 
 
@@ -134,6 +135,7 @@ ACTIONS = {
     "post": [("FORUM_RATE_POSTS", "user"), ("FORUM_RATE_POSTS_PER_IP", "ip")],
     "report": [("FORUM_RATE_REPORTS", "user"), ("FORUM_RATE_REPORTS_PER_IP", "ip")],
     "signup": [("FORUM_RATE_SIGNUPS", "ip")],
+    "password_reset": [("FORUM_RATE_PASSWORD_RESETS_PER_IP", "ip")],
 }
 
 

@@ -98,6 +98,13 @@ def normalize(text):
     )
 
 
+def skeleton(text):
+    """What ``text`` looks like, for telling look-alike names apart: two names
+    with the same skeleton pass for each other ("Reader", "rеader" with a
+    Cyrillic "е", "ｒｅａｄｅｒ", "r3ader"). See normalize; spaces dropped."""
+    return "".join(normalize(text).split())
+
+
 def _forms(text):
     """The two readings the rules match: stand-ins read as letters or not
     ("4chan" is a name; "sp4m" is spam)."""

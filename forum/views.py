@@ -5,7 +5,7 @@ service's ValidationError goes back onto the form with status 400.
 """
 
 import logging
-from functools import partial
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -55,6 +55,20 @@ def _comment(request, slug, pk):
     if not thread.is_shown_to(comment, request.user):
         raise Http404
     return article, comment
+
+
+def moderators_only(view):
+    """A logged-out visitor is sent to log in, and back here (the moderators'
+    email links to the queue); a reader without the permission gets 403 from
+    the view itself, after its 404s."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _comment_to_moderate(request, slug, pk):
@@ -339,6 +353,7 @@ def comment_delete(request, slug, pk):
     return render(request, "forum/comment_delete.html", context)
 
 
+@moderators_only
 def comment_remove(request, slug, pk):
     article, comment = _comment_to_moderate(request, slug, pk)
     form = RemoveCommentForm(request.POST if request.method == "POST" else None)
@@ -436,6 +451,7 @@ def _confirmed(verb, *, service, done):
     """The view of a moderator action with a confirmation page: GET asks
     (forum/comment_<verb>.html), POST calls ``service`` and says ``done``."""
 
+    @moderators_only
     def view(request, slug, pk):
         return _confirmed_moderation(
             request,
@@ -483,6 +499,7 @@ comment_unlock = _confirmed(
 )
 
 
+@moderators_only
 @permission_required(MODERATE, raise_exception=True)
 def comments_close(request, slug):
     """Lock the article's thread: no new comments or replies, with a message
@@ -502,6 +519,7 @@ def comments_close(request, slug):
     return render(request, "forum/comments_close.html", context, status=status)
 
 
+@moderators_only
 @permission_required(MODERATE, raise_exception=True)
 def comments_reopen(request, slug):
     article = _article(slug)
@@ -512,6 +530,7 @@ def comments_reopen(request, slug):
     return render(request, "forum/comments_reopen.html", {"article": article})
 
 
+@moderators_only
 @permission_required(MODERATE, raise_exception=True)
 def moderation_queue(request):
     """What waits for a moderator, with what it takes to decide."""

@@ -180,6 +180,55 @@ PAGES = {
         _comment_url("comment_remove", w.comment),
         {"reason": ""},
     ),
+    "sign-up, name taken": lambda w: (
+        None,
+        "post",
+        reverse("signup"),
+        {
+            "username": "Reader",
+            "email": "not an address",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    ),
+    "password reset": lambda w: (None, "get", reverse("password_reset"), None),
+    "password reset, refused": lambda w: (
+        None,
+        "post",
+        reverse("password_reset"),
+        {"email": "not an address"},
+    ),
+    "password reset, done": lambda w: (
+        None,
+        "get",
+        reverse("password_reset_done"),
+        None,
+    ),
+    "password reset, link expired": lambda w: (
+        None,
+        "get",
+        reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": "x-y"}),
+        None,
+    ),
+    "password reset, complete": lambda w: (
+        None,
+        "get",
+        reverse("password_reset_complete"),
+        None,
+    ),
+    "password change": lambda w: (w.reader, "get", reverse("password_change"), None),
+    "password change, refused": lambda w: (
+        w.reader,
+        "post",
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "a", "new_password2": "b"},
+    ),
+    "password change, done": lambda w: (
+        w.reader,
+        "get",
+        reverse("password_change_done"),
+        None,
+    ),
 }
 
 

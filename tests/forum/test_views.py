@@ -1063,7 +1063,7 @@ MODERATION_VIEWS = ["comment_remove", "comment_approve", "comment_restore"]
 @pytest.mark.parametrize("viewer", ["anonymous", "reader", "staff"])
 def test_moderation_pages_are_403_for_non_moderators(client, viewer, view):
     """Of a comment they see; one they cannot see is a 404 on every page, as
-    tests/test_errors.py checks."""
+    tests/test_errors.py checks. Logged out, they are asked to log in."""
     comment = CommentFactory()
     CommentFactory(parent=comment)
     # Pending with a reply: everyone sees its placeholder.
@@ -1078,8 +1078,12 @@ def test_moderation_pages_are_403_for_non_moderators(client, viewer, view):
     page = client.get(_url(view, comment))
     response = client.post(_url(view, comment), {"reason": "Because."})
 
-    assert page.status_code == 403
-    assert response.status_code == 403
+    if viewer == "anonymous":
+        assert page.status_code == response.status_code == 302
+        assert page["Location"].startswith("/accounts/login/?next=")
+    else:
+        assert page.status_code == 403
+        assert response.status_code == 403
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PENDING
     assert comment.moderated_by is None
