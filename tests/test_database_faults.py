@@ -83,6 +83,20 @@ def silent_database():
     server.close()
 
 
+@pytest.fixture(scope="module")
+def collected_static():
+    """DEBUG off serves hashed static files from the manifest collectstatic
+    writes (staticfiles/, ignored by git), as production does."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env={**env, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "collect-only"},
+        check=True,
+        timeout=120,
+    )
+
+
 def _free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -105,7 +119,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_gunicorn_answers_503_quickly_while_the_database_never_answers(
-    silent_database,
+    silent_database, collected_static
 ):
     port = _free_port()
     env = {
@@ -186,7 +200,9 @@ def _gunicorn(port, env):
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_connections_terminated_under_the_app_cost_no_request_an_error():
+def test_connections_terminated_under_the_app_cost_no_request_an_error(
+    collected_static,
+):
     """A database restart or a pooler dropping idle connections: each worker's
     kept connection is checked before reuse (CONN_HEALTH_CHECKS), so the next
     request reconnects instead of failing."""
