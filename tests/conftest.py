@@ -29,6 +29,14 @@ def no_signup_fill_time(settings):
     settings.FORUM_SIGNUP_MIN_SECONDS = 0
 
 
+@pytest.fixture(scope="session")
+def collected_static():
+    """For tests that start gunicorn with DEBUG off (tests/servers.py)."""
+    from tests import servers
+
+    servers.collect_static()
+
+
 @pytest.fixture
 def article(db):
     return ArticleFactory()

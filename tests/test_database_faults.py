@@ -7,23 +7,17 @@ The outage is made on the test's own terms, never by stopping the shared
 server: a listener that accepts connections and never answers, and (on
 PostgreSQL) the test's own connections terminated mid-run."""
 
-import os
-import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.db import OperationalError
 
+from tests import servers
 from tests.factories import ArticleFactory
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_database_error_in_a_request_is_a_503_page(client, db, monkeypatch):
@@ -83,26 +77,6 @@ def silent_database():
     server.close()
 
 
-@pytest.fixture(scope="module")
-def collected_static():
-    """DEBUG off serves hashed static files from the manifest collectstatic
-    writes (staticfiles/, ignored by git), as production does."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-        cwd=ROOT,
-        env={**env, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "collect-only"},
-        check=True,
-        timeout=120,
-    )
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _get(url, timeout=20):
     started = time.monotonic()
     try:
@@ -121,42 +95,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def test_gunicorn_answers_503_quickly_while_the_database_never_answers(
     silent_database, collected_static
 ):
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_HSTS_SECONDS": "0",
-        "DATABASE_URL": f"postgres://root@127.0.0.1:{silent_database}/forum",
-        "DJANGO_DB_CONNECT_TIMEOUT": "2",
-        "WEB_CONCURRENCY": "1",
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "30",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    port = servers.free_port()
+    env = servers.production_env(
+        database_url=f"postgres://root@127.0.0.1:{silent_database}/forum",
+        DJANGO_DB_CONNECT_TIMEOUT="2",
+        WEB_CONCURRENCY="1",
     )
+    server = servers.start_gunicorn(port, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         status, body, took = _get(base + "/")
         # No database needed: answered at once, during the outage.
         opener = urllib.request.build_opener(_NoRedirect)
@@ -168,8 +115,7 @@ def test_gunicorn_answers_503_quickly_while_the_database_never_answers(
             icon = error.code
         icon_took = time.monotonic() - started
     finally:
-        server.terminate()
-        log = server.communicate(timeout=30)[0].decode()
+        log = servers.stop(server)
 
     assert status == 503, log
     assert took < 6, f"the 503 took {took:.1f} s"
@@ -178,24 +124,6 @@ def test_gunicorn_answers_503_quickly_while_the_database_never_answers(
     assert "timeout expired" not in body
     assert icon == 302
     assert icon_took < 2
-
-
-def _gunicorn(port, env):
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi"]
-        + ["--bind", f"127.0.0.1:{port}", "--timeout", "30"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return server
 
 
 @pytest.mark.postgresql
@@ -209,23 +137,14 @@ def test_connections_terminated_under_the_app_cost_no_request_an_error(
     from django.db import connection
 
     article = ArticleFactory()
-    settings_dict = connection.settings_dict
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_HSTS_SECONDS": "0",
-        "DATABASE_URL": f"postgres://{settings_dict['USER'] or 'root'}@"
-        f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
-        f"{settings_dict['NAME']}",
-        "DJANGO_CONN_MAX_AGE": "60",
-        "WEB_CONCURRENCY": "2",
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)
+    port = servers.free_port()
+    env = servers.production_env(
+        database_url=servers.database_url(connection.settings_dict),
+        DJANGO_CONN_MAX_AGE="60",
+        WEB_CONCURRENCY="2",
+    )
     url = f"http://127.0.0.1:{port}{article.get_absolute_url()}"
-    server = _gunicorn(port, env)
+    server = servers.start_gunicorn(port, env)
     try:
         before = [_get(url)[0] for _ in range(6)]
         with connection.cursor() as cursor:
@@ -236,8 +155,7 @@ def test_connections_terminated_under_the_app_cost_no_request_an_error(
             terminated = cursor.fetchone()[0]
         after = [_get(url) for _ in range(6)]
     finally:
-        server.terminate()
-        log = server.communicate(timeout=30)[0].decode()
+        log = servers.stop(server)
 
     assert before == [200] * 6, log
     assert terminated >= 1
@@ -255,7 +173,7 @@ def test_redis_going_away_degrades_to_no_cache_not_to_errors(client, db, setting
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_free_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{servers.free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
     }
