@@ -24,7 +24,6 @@ import hashlib
 import logging
 import math
 import time
-import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from django.core import checks
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from . import screening
 from .transitions import can_moderate
 
 logger = logging.getLogger(__name__)
@@ -177,27 +177,12 @@ def wait_in_words(seconds):
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-# Zero-width spaces and joiners, soft hyphens, direction marks, the BOM, tags:
-# every "format" character (Unicode category Cf), as one table for
-# str.translate. Cf lives only in planes 0, 1 and 14; reading those takes
-# 20 ms, all 17 planes 170 ms (tests/forum/test_limits.py checks they agree).
-_FORMAT_PLANES = (range(0x20000), range(0xE0000, 0xF0000))
-_FORMAT_CHARACTERS = dict.fromkeys(
-    code
-    for plane in _FORMAT_PLANES
-    for code in plane
-    if unicodedata.category(chr(code)) == "Cf"
-)
-
-
 def normalise(text):
-    """``text`` as near-duplicate detection compares it: compatibility forms
-    folded (NFKC: full-width letters, ligatures), format characters gone, case
-    folded, every run of white space one space."""
-    text = unicodedata.normalize("NFKC", text).translate(_FORMAT_CHARACTERS)
-    # What casefold() gives back is not always NFKC any more; fold again.
-    text = unicodedata.normalize("NFKC", text.casefold())
-    return " ".join(text.split())
+    """``text`` as near-duplicate detection compares it: as the screening
+    rules read it (forum/screening.py: case, compatibility forms, accents,
+    invisible characters, look-alike letters and stand-ins), every run of
+    white space one space."""
+    return " ".join(screening.normalize(text).split())
 
 
 def fingerprint(text):

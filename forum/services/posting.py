@@ -45,8 +45,8 @@ DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
 class RepeatedText(ValidationError):
-    """The same text (forum.limits.fingerprint: case, spacing, invisible
-    characters and compatibility forms aside) from one reader, in more places
+    """The same text (forum.limits.fingerprint: case, spacing and the
+    disguises the screening rules see through aside) from one reader, in more places
     than FORUM_RATE_DUPLICATES allows within its window."""
 
 

@@ -197,7 +197,7 @@ def test_the_wait_is_said_in_words(seconds, said):
 # The fingerprint
 
 
-def test_the_fingerprint_ignores_invisible_characters_width_case_and_spacing():
+def test_the_fingerprint_ignores_disguises_width_case_and_spacing():
     text = "Buy cheap watches at example.com today"
     variants = [
         "Buy cheap" + ZERO_WIDTH_SPACE + " watches at example.com today",
@@ -205,6 +205,11 @@ def test_the_fingerprint_ignores_invisible_characters_width_case_and_spacing():
         "Buy cheap\u2060 watches at example.com today\u00ad",
         "ＢＵＹ CHEAP  watches\nat example.com\ttoday ",
         "buy cheap watches at example.com today\u200d\ufeff",
+        # The disguises the screening rules see through (forum/screening.py):
+        # Cyrillic look-alikes, accents, digits standing in for letters.
+        "Buy ch\u0435ap watch\u0435s at \u0435xample.com today",
+        "Búy cheáp wätches at example.com today",
+        "Buy ch3ap watche5 at example.com t0day",
     ]
 
     assert {limits.fingerprint(variant) for variant in variants} == {
