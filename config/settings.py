@@ -252,6 +252,8 @@ AXES_COOLOFF_TIME = timedelta(
     minutes=int(os.environ.get("FORUM_LOGIN_COOLOFF_MINUTES", "15"))
 )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The address as the rate limits count it: an IPv6 one by its /64.
+AXES_CLIENT_IP_CALLABLE = "forum.limits.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429

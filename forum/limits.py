@@ -21,6 +21,7 @@ in the database (why there, not here: its _check_repeats).
 """
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -83,14 +84,33 @@ def check_rate_settings(app_configs, **kwargs):
     return errors
 
 
+# One IPv6 subscriber gets a /64 (RFC 6177) and may take any address in it: a
+# limit per IPv6 address would be a limit per attempt.
+IPV6_PREFIX = 64
+
+
 def client_ip(request):
-    """The address the request came from: REMOTE_ADDR, as the WSGI server saw
-    it. X-Forwarded-For is anyone's to write, and SECURE_PROXY_SSL_HEADER says
+    """The address the request came from, as the limits and the log-in
+    lock-out (AXES_CLIENT_IP_CALLABLE) count it: REMOTE_ADDR, as the WSGI
+    server saw it, an IPv6 one as its /64 network's first address; None when
+    there is no address to count (a UNIX socket, a test's request).
+
+    X-Forwarded-For is anyone's to write, and SECURE_PROXY_SSL_HEADER says
     only whether the proxy spoke HTTPS, not for whom. Behind a reverse proxy
     REMOTE_ADDR is the proxy's, and every reader shares one address: have the
     proxy hand over the client's address as the peer (PROXY protocol, e.g.
     gunicorn --proxy-protocol), or turn the per-address limits off."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    address = request.META.get("REMOTE_ADDR") or ""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        network = ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False)
+        return str(network.network_address)
+    return str(ip)
 
 
 def _now():
@@ -159,7 +179,7 @@ def check(request, action):
                 continue
             key = f"user:{user.pk}"
         else:
-            key = f"ip:{client_ip(request)}"
+            key = f"ip:{client_ip(request) or 'unknown'}"
         wait = hit(f"{action}:{subject}", key, rate)
         if wait is not None:
             waits.append(wait)

@@ -66,6 +66,18 @@ def test_an_address_is_locked_after_failures_on_many_accounts(client, settings):
     assert elsewhere.status_code == 302
 
 
+def test_an_ipv6_network_is_locked_out_as_one_address(client, settings):
+    users = UserFactory.create_batch(settings.AXES_FAILURE_LIMIT + 1)
+    for number, user in enumerate(users[:-1], start=1):
+        _log_in(client, user.username, "wrong", ip=f"2001:db8:5:5::{number:x}")
+
+    locked = _log_in(client, users[-1].username, PASSWORD, ip="2001:db8:5:5::abcd")
+    elsewhere = _log_in(client, users[-1].username, PASSWORD, ip="2001:db8:5:6::1")
+
+    assert locked.status_code == 429
+    assert elsewhere.status_code == 302
+
+
 def test_a_successful_log_in_clears_the_failures(client, settings):
     user = UserFactory()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):

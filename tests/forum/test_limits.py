@@ -187,6 +187,24 @@ def test_the_client_ip_is_remote_addr(rf):
 
 
 @pytest.mark.parametrize(
+    ("remote_addr", "counted_as"),
+    [
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::"),
+        ("2001:DB8:1:3::1", "2001:db8:1:3::"),
+        ("fe80::1%eth0", "fe80::"),
+        ("::ffff:198.51.100.4", "198.51.100.4"),
+        ("", None),
+        ("not an address", None),
+    ],
+)
+def test_an_ipv6_client_is_counted_by_its_64_network(rf, remote_addr, counted_as):
+    """One subscriber holds a whole /64: a limit per IPv6 address would let
+    them rotate through 2^64 of them."""
+    assert limits.client_ip(rf.get("/", REMOTE_ADDR=remote_addr)) == counted_as
+
+
+@pytest.mark.parametrize(
     ("seconds", "said"),
     [(1, "1 second"), (42, "42 seconds"), (60, "1 minute"), (61, "2 minutes")],
 )
@@ -442,6 +460,26 @@ def _sign_up(client, username):
 
 
 @pytest.mark.django_db
+def test_posts_from_one_ipv6_network_share_the_per_address_limit(settings, article):
+    settings.FORUM_RATE_POSTS = ""
+    settings.FORUM_RATE_POSTS_PER_IP = "2/60"
+    url = f"/articles/{article.slug}/comments/"
+    answers = [
+        _logged_in(UserFactory(), REMOTE_ADDR=f"2001:db8:7:7::{n}")
+        .post(url, {"body": f"From address {n}."})
+        .status_code
+        for n in range(1, 4)
+    ]
+    next_network = (
+        _logged_in(UserFactory(), REMOTE_ADDR="2001:db8:7:8::1")
+        .post(url, {"body": "From the next network."})
+        .status_code
+    )
+
+    assert answers == [302, 302, 429]
+    assert next_network == 302
+
+
 def test_sign_ups_are_limited_per_address(settings, django_user_model):
     settings.FORUM_RATE_SIGNUPS = "2/3600"
 
