@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve load test lint format benchmark clean
+.PHONY: run serve load load-mixed test lint format benchmark clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ serve: $(VENV)/.installed
 ## against the 10,000-comment one; loopback only, stops by itself
 load: $(VENV)/.installed
 	benchmarks/serve_load.sh
+
+## load-mixed: gunicorn on PostgreSQL (forum_mixed), 16 logged-in readers on a
+## 1,000-comment thread, 5% of requests posting; zero errors, checked in the db
+load-mixed: $(VENV)/.installed
+	benchmarks/mixed_load.sh
 
 ## test: ruff, migrations check, Django checks, the whole pytest suite
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only

@@ -3,8 +3,11 @@ with a thread of the standard shape (benchmarks/shapes.py), building it through
 forum.services if it is missing. Idempotent: a second run only checks.
 
 Run: .venv/bin/python benchmarks/ensure_thread.py [--size 10000] [--slug bench-10000]
+     [--rebuild]
 
-Used by benchmarks/serve_load.sh to give the served database its big thread.
+Used by benchmarks/serve_load.sh to give the served database its big thread,
+and by benchmarks/mixed_load.sh, whose posts grow the thread: --rebuild
+deletes a thread of another size and builds it again.
 Every comment has the same text: the first three comment lines of the seed.
 """
 
@@ -24,6 +27,7 @@ django.setup()
 
 from articles.models import Article  # noqa: E402
 from benchmarks.shapes import build_thread, describe, thread_shape  # noqa: E402
+from forum.services import delete_article  # noqa: E402
 
 SEED = ROOT / "articles" / "seed" / "kazakhstan-joins-abraham-accords.txt"
 
@@ -38,6 +42,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--slug", default=None, help="default: bench-<size>")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="delete an article of this slug with another number of comments "
+        "(forum.services.delete_article) and build it again",
+    )
     args = parser.parse_args(argv)
     slug = args.slug or f"bench-{args.size}"
 
@@ -47,16 +57,18 @@ def main(argv=None):
         if count == args.size:
             print(f"{slug}: already there, {count:,} comments")
             return 0
-        # A build that was interrupted, or another size under this slug: there
-        # is no service that removes a whole thread, so start from a fresh
-        # database rather than patch this one.
-        print(
-            f"{slug}: exists with {count:,} comments, not {args.size:,}; "
-            "drop and recreate the database (e.g. `dropdb forum_serve`) and "
-            "run again.",
-            file=sys.stderr,
-        )
-        return 1
+        if args.rebuild:
+            delete_article(article=article)
+            print(f"{slug}: had {count:,} comments; deleted, to build it again")
+        else:
+            # A build that was interrupted, or another size under this slug.
+            print(
+                f"{slug}: exists with {count:,} comments, not {args.size:,}; "
+                "run again with --rebuild, or drop and recreate the database "
+                "(e.g. `dropdb forum_serve`).",
+                file=sys.stderr,
+            )
+            return 1
 
     top_level, deepest = describe(thread_shape(args.size))
     print(
