@@ -5,30 +5,26 @@ server. Every accepted comment is stored once, the trees validate, a comment
 written through one server is on the other's pages at once, and the rate
 limits, the near-duplicate check and moderation hold across both."""
 
-import http.client
 import random
 import re
 import secrets
 import threading
-import urllib.parse
-from http.cookies import SimpleCookie
 
 import pytest
 import redis
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Permission
 
 from forum.models import Comment
 from forum.services import find_tree_problems
 from tests import servers
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory
+from tests.servers import Reader, accounts
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 READERS = 32
 REPLIES = 500
 THREADS = 50
-PASSWORD = "a crowd of readers"
 # Per reader: above the 17 or 18 comments each reader writes in the run, so
 # only the reader who goes on past it is refused.
 POSTS_PER_READER = 20
@@ -37,62 +33,6 @@ SAME_TEXT_TIMES = 3
 
 NONCE = re.compile(r' nonce="[^"]*"')
 COMMENT_ID = re.compile(r'id="comment-(\d+)"')
-
-
-class Reader:
-    """One browser: its own cookies, any of the servers."""
-
-    def __init__(self, ports):
-        self.ports = ports
-        self.cookies = {}
-
-    def request(self, port, method, path, fields=None):
-        """(status, headers, body) of one request; redirects not followed."""
-        headers = {"Host": f"127.0.0.1:{port}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if fields is not None:
-            fields = {**fields, "csrfmiddlewaretoken": self.cookies["csrftoken"]}
-            body = urllib.parse.urlencode(fields)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = f"http://127.0.0.1:{port}"
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read().decode()
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or ():
-            for name, morsel in SimpleCookie(header).items():
-                self.cookies[name] = morsel.value
-        return response.status, response.headers, content
-
-    def log_in(self, port, username):
-        self.request(port, "GET", "/accounts/login/")
-        status, headers, _ = self.request(
-            port,
-            "POST",
-            "/accounts/login/",
-            {"username": username, "password": PASSWORD},
-        )
-        assert status == 302, f"log-in as {username} on :{port} answered {status}"
-
-    def post(self, port, path, fields):
-        """(status, id of the new comment or None)."""
-        status, headers, _ = self.request(port, "POST", path, fields)
-        found = re.search(r"\?comment=(\d+)", headers.get("Location", ""))
-        return status, int(found[1]) if found else None
-
-    def page(self, port, path):
-        """The page at ``path``, following redirects on the same server."""
-        for _ in range(3):
-            status, headers, content = self.request(port, "GET", path)
-            if status not in (301, 302):
-                return status, content
-            path = headers["Location"]
-        raise AssertionError(f"{path}: too many redirects")
 
 
 @pytest.fixture
@@ -132,17 +72,6 @@ def two_servers(collected_static, redis_url):
         logs[port] = servers.stop(server)
 
 
-def _accounts(count, *, prefix):
-    # One real (PBKDF2) hash for all: the servers check passwords with the
-    # production hasher, the test process hashes with a fast one.
-    users = [UserFactory(username=f"{prefix}{n:02d}") for n in range(count)]
-    password = PBKDF2PasswordHasher().encode(PASSWORD, "crowdsalt")
-    for user in users:
-        user.password = password
-        user.save(update_fields=["password"])
-    return users
-
-
 def _normalised(page, port):
     """The page without what may differ between two servers that agree: the
     script nonce and the server's own address (in the canonical link)."""
@@ -155,8 +84,8 @@ def test_two_app_processes_share_one_database_and_one_cache(two_servers):
     first = [CommentFactory(article=article) for _ in range(10)]
     known = [comment.pk for comment in first]
     before = Comment.objects.filter(article=article).count()
-    names = [user.username for user in _accounts(READERS, prefix="reader")]
-    readers = [Reader(ports) for _ in names]
+    names = [user.username for user in accounts(READERS, prefix="crowd-")]
+    readers = [Reader() for _ in names]
     for number, (reader, name) in enumerate(zip(readers, names, strict=True)):
         # Signed in on one server, the session works on both.
         reader.log_in(ports[number % 2], name)
@@ -164,7 +93,7 @@ def test_two_app_processes_share_one_database_and_one_cache(two_servers):
     # Warm both servers' view of the thread: a cache that stayed in one
     # process would now hold the old thread on the other.
     for port in ports:
-        assert Reader(ports).page(port, article.get_absolute_url())[0] == 200
+        assert Reader().page(port, article.get_absolute_url())[0] == 200
 
     writes = ["thread"] * THREADS + ["reply"] * REPLIES
     random.Random(7).shuffle(writes)
@@ -223,7 +152,7 @@ def test_two_app_processes_share_one_database_and_one_cache(two_servers):
     assert find_tree_problems() == []
 
     # The same pages from both servers, every page of the thread.
-    anonymous = Reader(ports)
+    anonymous = Reader()
     pages = {}
     for port in ports:
         number, shown = 1, set()
@@ -252,8 +181,8 @@ def test_rate_limits_and_duplicates_count_across_both_servers(two_servers):
         CommentFactory(article=article)
         for _ in range(max(REPORTS_PER_READER, SAME_TEXT_TIMES) + 1)
     ]
-    eager, echo = _accounts(2, prefix="limited")
-    reader, repeater = Reader(ports), Reader(ports)
+    eager, echo = accounts(2, prefix="limited-")
+    reader, repeater = Reader(), Reader()
     reader.log_in(ports[0], eager.username)
     repeater.log_in(ports[1], echo.username)
     create = f"/articles/{article.slug}/comments/"
@@ -305,7 +234,7 @@ def test_a_moderators_act_on_one_server_shows_on_the_other(two_servers):
     article = ArticleFactory(slug="moderated")
     target = CommentFactory(article=article, body="Buy cheap watches here.")
     CommentFactory(article=article, parent=target, body="A reply that stays.")
-    [moderator] = _accounts(1, prefix="moderator")
+    [moderator] = accounts(1, prefix="moderator-")
     moderator.is_staff = True
     moderator.save()
     moderator.user_permissions.add(
@@ -313,11 +242,11 @@ def test_a_moderators_act_on_one_server_shows_on_the_other(two_servers):
             codename="moderate_comment", content_type__app_label="forum"
         )
     )
-    anonymous = Reader(ports)
+    anonymous = Reader()
     path = article.get_absolute_url()
     assert "Buy cheap watches here." in anonymous.page(ports[1], path)[1]
 
-    staff = Reader(ports)
+    staff = Reader()
     staff.log_in(ports[0], moderator.username)
     status, _ = staff.post(
         ports[0],

@@ -7,6 +7,7 @@ The outage is made on the test's own terms, never by stopping the shared
 server: a listener that accepts connections and never answers, and (on
 PostgreSQL) the test's own connections terminated mid-run."""
 
+import secrets
 import socket
 import threading
 import time
@@ -192,3 +193,94 @@ def test_redis_going_away_degrades_to_no_cache_not_to_errors(client, db, setting
         "Posted while Redis is down."
         in client.get(article.get_absolute_url()).content.decode()
     )
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_connections_terminated_during_a_writing_crowd_cost_no_500_and_no_half_write(
+    collected_static,
+):
+    """Eight readers post replies for a while, and every 0.3 s the app's
+    connections are terminated under them. An answer is the comment posted
+    (302) or, at worst, the clean 503 page; never a 500. Afterwards every
+    comment answered 302 is stored once, nothing else but what a 503 may have
+    committed just before its connection died, the trees validate, and the
+    next requests are served within seconds."""
+    from django.db import connection
+
+    from forum.models import Comment
+    from forum.services import find_tree_problems
+    from tests.factories import CommentFactory
+
+    article = ArticleFactory(slug="faults")
+    parents = [CommentFactory(article=article).pk for _ in range(5)]
+    users = servers.accounts(8, prefix="faulty-")
+    port = servers.free_port()
+    env = servers.production_env(
+        database_url=servers.database_url(connection.settings_dict),
+        DJANGO_CONN_MAX_AGE="60",
+        WEB_CONCURRENCY="2",
+        FORUM_RATE_POSTS="",
+        FORUM_RATE_POSTS_PER_IP="",
+    )
+    server = servers.start_gunicorn(port, env)
+    answers, sent = [], []
+    writing = threading.Event()
+    writing.set()
+    terminated = 0
+    try:
+        readers = [servers.Reader() for _ in users]
+        for reader, user in zip(readers, users, strict=True):
+            reader.log_in(port, user.username)
+
+        def write(number):
+            reader, step = readers[number], 0
+            while writing.is_set():
+                text = f"Reader {number}, reply {step}: {secrets.token_hex(6)}."
+                step += 1
+                path = f"{article.comments_url}{parents[step % len(parents)]}/reply/"
+                try:
+                    status, pk = reader.post(port, path, {"body": text})
+                except OSError as error:
+                    status, pk = repr(error), None
+                answers.append(status)
+                sent.append((status, pk, text))
+
+        writers = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for writer in writers:
+            writer.start()
+        for _ in range(10):
+            time.sleep(0.3)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                terminated += cursor.fetchone()[0]
+        writing.clear()
+        for writer in writers:
+            writer.join()
+        started = time.monotonic()
+        after = [
+            _get(f"http://127.0.0.1:{port}{article.get_absolute_url()}")[0]
+            for _ in range(6)
+        ]
+        recovered_in = time.monotonic() - started
+    finally:
+        log = servers.stop(server)
+
+    assert terminated >= 5
+    assert set(answers) <= {302, 503}, log[-3000:]
+    assert answers.count(302) > 20
+    assert after == [200] * 6
+    assert recovered_in < 5
+    posted = {text for status, _, text in sent if status == 302}
+    maybe = {text for status, _, text in sent if status == 503}
+    stored = list(
+        Comment.objects.filter(article=article)
+        .exclude(pk__in=parents)
+        .values_list("body", flat=True)
+    )
+    assert len(stored) == len(set(stored))
+    assert posted <= set(stored) <= posted | maybe
+    assert find_tree_problems() == []
