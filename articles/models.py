@@ -7,6 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from forum.fields import (
+    EncodableCharField,
+    EncodableSlugField,
+    EncodableTextField,
+    EncodableURLField,
+)
+
 # A short line without closing punctuation, between paragraphs, is a
 # subheading in the sources we import ("After the elimination of ... join").
 SUBHEADING_MAX_LENGTH = 100
@@ -21,13 +28,15 @@ class ArticleQuerySet(models.QuerySet):
 
 
 class Article(models.Model):
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    lead = models.TextField(blank=True, help_text="Editor's note shown above the body.")
-    lead_author = models.CharField(max_length=100, blank=True)
-    body = models.TextField(help_text="Source text as written, one paragraph a line.")
-    source_url = models.URLField(max_length=500, blank=True)
-    source_key = models.CharField(
+    title = EncodableCharField(max_length=200)
+    slug = EncodableSlugField(max_length=200, unique=True)
+    lead = EncodableTextField(
+        blank=True, help_text="Editor's note shown above the body."
+    )
+    lead_author = EncodableCharField(max_length=100, blank=True)
+    body = EncodableTextField(help_text="Source text as written, one paragraph a line.")
+    source_url = EncodableURLField(max_length=500, blank=True)
+    source_key = EncodableCharField(
         max_length=255,
         unique=True,
         help_text="Stable identity of the imported source, so re-imports update.",
@@ -35,7 +44,7 @@ class Article(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A moderator's lock on the whole thread: no new comments, with a message.
     comments_closed_at = models.DateTimeField(null=True, blank=True)
-    comments_closed_message = models.CharField(
+    comments_closed_message = EncodableCharField(
         max_length=300,
         blank=True,
         help_text="Shown where the comment form was, e.g. why it closed.",

@@ -2,11 +2,12 @@
 written, and the result stored in Comment.body_html."""
 
 import re
+import threading
 from functools import partial
 
 import bleach
 import nh3
-from bleach.linkifier import Linker
+from bleach.linkifier import Linker, LinkifyFilter
 
 # What WordPress commenters are used to writing.
 ALLOWED_TAGS = frozenset(
@@ -43,7 +44,69 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
-_linker = Linker(callbacks=[_set_rel], skip_tags={"code"}, parse_email=False)
+class _LinkifyOutsideCode(LinkifyFilter):
+    """Turns bare URLs into links, except in text inside <code>, however deep.
+
+    Not bleach's ``skip_tags`` (still so in 6.4): the text it skips misses the
+    step that keeps character references intact (``extract_entities``, added
+    for linkified text by mozilla/bleach#692 and for text inside <a> by #720),
+    so the serialiser escaped the sanitiser's "&lt;" again: "<" showed "&lt;".
+    Its skip also ended at the first </code>, though code may nest. Here the
+    text inside <code> takes the same path as any other, only without links.
+    """
+
+    def __init__(self, source, **kwargs):
+        self._code_depth = 0
+        super().__init__(self._counting_code(source), **kwargs)
+
+    def _counting_code(self, source):
+        # LinkifyFilter handles each token as soon as it pulls it, so the depth
+        # is that of the token whose text handle_links is about to read.
+        for token in source:
+            if token.get("name") == "code":
+                if token["type"] == "StartTag":
+                    self._code_depth += 1
+                elif token["type"] == "EndTag":
+                    self._code_depth -= 1
+            yield token
+
+    def handle_links(self, src_iter):
+        if self._code_depth:
+            return src_iter
+        return super().handle_links(src_iter)
+
+
+class _Linker(Linker):
+    """bleach's Linker (parse, filter, serialise) with our filter."""
+
+    def linkify(self, text):
+        if not text:
+            return ""
+        return self.serializer.render(
+            _LinkifyOutsideCode(
+                self.walker(self.parser.parseFragment(text)),
+                callbacks=self.callbacks,
+                parse_email=self.parse_email,
+                url_re=self.url_re,
+                email_re=self.email_re,
+            )
+        )
+
+
+# The parser inside a Linker keeps state while it works: one per thread.
+_linkers = threading.local()
+
+
+def _linkify(html):
+    linker = getattr(_linkers, "linker", None)
+    if linker is None:
+        linker = _linkers.linker = _Linker(callbacks=[_set_rel], parse_email=False)
+    return linker.linkify(html)
+
+
+# Sanitising and linkifying in one pass (a Cleaner with LinkifyFilter) is no
+# better: the sanitiser joins the "&" it makes of "&amp;" to the text after
+# it, and the linkifier then reads "&amp;lt;" as "<".
 _sanitise = partial(
     bleach.clean,
     tags=ALLOWED_TAGS,
@@ -139,7 +202,7 @@ def render_comment(text):
     """
     text = without_lone_surrogates(text).replace("\r\n", "\n").replace("\r", "\n")
     text = _escape_unreadable_markup(text)
-    html = _linker.linkify(_sanitise(text))
+    html = _linkify(_sanitise(text))
     html = _blocks(html)
     return nh3.clean(
         html,

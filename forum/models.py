@@ -12,23 +12,7 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
-from .markup import without_lone_surrogates
-
-
-class EncodableTextField(models.TextField):
-    """Text the database can always store: a lone surrogate (which neither
-    SQLite's nor PostgreSQL's driver can encode) becomes U+FFFD on its way in,
-    whoever writes, so a service call with one cannot end in a 500."""
-
-    def to_python(self, value):
-        # Also what get_prep_value() calls, for saves, updates and lookups.
-        value = super().to_python(value)
-        return value if value is None else without_lone_surrogates(value)
-
-    def deconstruct(self):
-        # The same column as a TextField: no migration for the difference.
-        name, _path, args, kwargs = super().deconstruct()
-        return name, "django.db.models.TextField", args, kwargs
+from .fields import EncodableCharField, EncodableTextField
 
 
 class CommentQuerySet(TreeQuerySet):
@@ -67,7 +51,7 @@ class Comment(MPTTModel):
         blank=True,
         related_name="comments",
     )
-    author_name = models.CharField(
+    author_name = EncodableCharField(
         max_length=100, blank=True, help_text="For imported and guest comments."
     )
     body = EncodableTextField(help_text="The text as written.")
@@ -102,7 +86,7 @@ class Comment(MPTTModel):
     moderation_reason = models.CharField(
         max_length=500, blank=True, help_text="The moderator's note."
     )
-    source_key = models.CharField(
+    source_key = EncodableCharField(
         max_length=255,
         blank=True,
         help_text="Identity in the imported source, so re-imports recognise it.",
@@ -491,3 +475,23 @@ class QueueMail(models.Model):
 
     def __str__(self):
         return f"queue email, last sent {self.last_sent_at}"
+
+
+class UsernameKey(models.Model):
+    """The look of an account's name (forum/services/accounts.py), unique: no
+    two accounts that hold to the naming rules can look alike, even when they
+    sign up at the same moment. Names made without a form (createsuperuser,
+    ensure_admin, code) keep no key when their look is taken."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="username_key",
+    )
+    # A digest of screening.skeleton(username): fixed length, however much
+    # compatibility folding lengthens a name.
+    key = models.CharField(max_length=32, unique=True)
+
+    def __str__(self):
+        return self.key

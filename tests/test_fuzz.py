@@ -670,21 +670,33 @@ def test_parser_returns_an_article_or_a_clear_error_and_keeps_every_line(text):
         assert comment.parent_index is None or 0 <= comment.parent_index < index
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="articles/importers/plaintext.py: _source_keys() encodes each comment "
-    "to UTF-8 for its hash, and a lone surrogate in the text raises "
-    "UnicodeEncodeError instead of a SourceError",
-)
-def test_parser_answers_a_lone_surrogate_with_an_article_or_a_clear_error():
-    try:
-        parsed = parse_article_text(
-            "A body line.\n\nA comment \ud800 with half a pair."
-        )
-    except SourceError:
-        return
-    assert "\ud800" not in parsed.comments[0].body
+def test_parser_refuses_a_lone_surrogate_naming_its_line():
+    """Found by fuzzing: it raised UnicodeEncodeError (hashing the comment for
+    its source key). Refused like bytes that are not UTF-8 (decode_source)."""
+    with pytest.raises(SourceError) as error:
+        parse_article_text("A body line.\n\nA comment \ud800 with half a pair.")
+
+    assert str(error.value) == (
+        "Line 3: not valid Unicode text (a lone surrogate, U+D800)."
+    )
+
+
+@fuzz(max_examples=100)
+@given(source=article_source(), surrogate=SURROGATE, data=st.data())
+def test_parser_refuses_a_lone_surrogate_anywhere_naming_its_line(
+    source, surrogate, data
+):
+    at = data.draw(st.integers(0, len(source)), label="at")
+    text = source[:at] + surrogate + source[at:]
+
+    with pytest.raises(SourceError) as error:
+        parse_article_text(text)
+
+    line = text.count("\n", 0, at) + 1
+    assert str(error.value) == (
+        f"Line {line}: not valid Unicode text "
+        f"(a lone surrogate, U+{ord(surrogate):04X})."
+    )
 
 
 @fuzz(max_examples=100)

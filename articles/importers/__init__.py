@@ -136,10 +136,12 @@ def import_article(
                 wanted["title"] = title
             if slug:
                 wanted["slug"] = _unique_slug(slug, source_key)
+            # Compared as stored: the fields clean text on its way in.
             result.changed_fields = [
                 name
                 for name, value in wanted.items()
-                if getattr(article, name) != value
+                if getattr(article, name)
+                != Article._meta.get_field(name).to_python(value)
             ]
             if result.changed_fields:
                 for name in result.changed_fields:

@@ -62,6 +62,10 @@ CONTINUATION_OPENERS = re.compile(
     re.I,
 )
 BACK_REFERENCE = re.compile(r"\b(?:this|these|those|that)\s+((?:\w+\s+){0,2}\w+)", re.I)
+# Half of a UTF-16 pair on its own: no character, and no encoding (the source
+# keys' hash, the database) can hold it. decode_source never makes one; a
+# caller that hands the parser text of its own might.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SHORT_NOTE_WORDS = 4
 OPENING_WORDS = 6
 
@@ -169,8 +173,21 @@ def _source_keys(comments):
         comment.source_key = f"text:{digest[:24]}{suffix}"
 
 
+def _refuse_lone_surrogates(text):
+    """Refuse text holding half a surrogate pair, naming its line, as
+    decode_source refuses bytes that are not UTF-8."""
+    found = LONE_SURROGATE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise SourceError(
+            f"Line {line}: not valid Unicode text (a lone surrogate, "
+            f"U+{ord(found.group()):04X})."
+        )
+
+
 def parse_article_text(text):
     """Parse text in the shape described in this module's docstring."""
+    _refuse_lone_surrogates(text)
     lines = text.split("\n")
     while lines and not lines[-1].strip():
         lines.pop()

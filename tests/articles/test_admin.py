@@ -100,3 +100,39 @@ def test_unpublishing_an_article_hides_it_and_its_comments_from_readers(
         .choices
     )
     assert "unpublish" not in choices
+
+
+def test_a_lone_surrogate_in_the_article_form_is_saved_as_a_replacement_character(
+    rf,
+):
+    """No browser sends one (Django decodes forms with U+FFFD for what it cannot
+    read), but nothing an editor's form holds reaches the database as a 500."""
+    from django.contrib import admin
+
+    from articles.models import Article
+
+    request = rf.post("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    form_class = admin.site._registry[Article].get_form(request)
+    form = form_class(
+        data={
+            "title": "Half \ud800 a pair",
+            "slug": "half-a-pair",
+            "lead": "A lead \udfff.",
+            "lead_author": "Ed \udc80",
+            "body": "The body \ud83d.",
+            "source_url": "",
+            "published_at_0": "2026-01-01",
+            "published_at_1": "10:00:00",
+        }
+    )
+
+    assert form.is_valid(), form.errors
+    article = form.save()
+    article.refresh_from_db()
+    assert (article.title, article.lead, article.lead_author, article.body) == (
+        "Half \ufffd a pair",
+        "A lead \ufffd.",
+        "Ed \ufffd",
+        "The body \ufffd.",
+    )

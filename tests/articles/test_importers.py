@@ -12,8 +12,11 @@ from django.test import override_settings
 
 from articles.importers import (
     SEED_DIR,
+    ParsedArticle,
+    ParsedComment,
     SourceError,
     decode_source,
+    import_article,
     load_seeds,
     parse_article_text,
 )
@@ -325,3 +328,64 @@ def test_any_arrangement_of_comment_lines_loses_and_doubles_nothing(seed):
         for number in comment.lines:
             line = _squash(lines[number - 12]).removeprefix("<blockquote")
             assert line in shown, f"seed {seed}, line {number}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Editor: half \ud800\nBody.\n\nA comment.", "Line 1: not valid Unicode"),
+        ("Editor: a lead\nBody \udfff.\n\nA comment.", "Line 2: not valid Unicode"),
+        ("Body.\n\nA comment.\n\nAnother \ud83d.", "Line 5: not valid Unicode"),
+    ],
+    ids=["lead", "body", "comment"],
+)
+def test_a_lone_surrogate_in_the_text_is_refused_naming_its_line(text, message):
+    with pytest.raises(SourceError, match=message) as error:
+        parse_article_text(text)
+
+    assert "lone surrogate" in str(error.value)
+
+
+@pytest.mark.django_db
+def test_import_article_stores_lone_surrogates_a_caller_passes_as_replacements():
+    """A caller may build the parsed article itself (or pass a title from a
+    command line in another encoding): the text is stored as a decoder would
+    read it, not a 500, and importing it again changes nothing."""
+    parsed = ParsedArticle(
+        title="Half \ud800 a pair",
+        lead="A lead \udfff.",
+        lead_author="Ed \udc80",
+        body="The body \ud83d.",
+        comments=[ParsedComment(body="A comment \ud800.", lines=[4], source_key="k")],
+    )
+
+    first = import_article(
+        parsed, source_key="file:caf\udce9", source_url="https://example.com/\ud800"
+    )
+    again = import_article(
+        parsed, source_key="file:caf\udce9", source_url="https://example.com/\ud800"
+    )
+
+    article = Article.objects.get()
+    assert (article.title, article.lead, article.lead_author, article.body) == (
+        "Half \ufffd a pair",
+        "A lead \ufffd.",
+        "Ed \ufffd",
+        "The body \ufffd.",
+    )
+    assert (article.source_key, article.source_url) == (
+        "file:caf\ufffd",
+        "https://example.com/\ufffd",
+    )
+    assert article.comments.get().body == "A comment \ufffd."
+    assert first.created and not again.changed
+    assert again.changed_fields == []
+
+
+@pytest.mark.django_db
+def test_a_slug_with_a_lone_surrogate_is_a_clear_error():
+    parsed = parse_article_text("Body.\n\nA comment.")
+
+    with pytest.raises(SourceError, match="slug: Enter a valid"):
+        import_article(parsed, source_key="k", slug="half-\ud800")
+    assert not Article.objects.exists() and not Comment.objects.exists()

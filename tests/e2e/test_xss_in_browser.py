@@ -661,11 +661,6 @@ def test_payloads_in_the_moderators_queue_and_admin_run_nothing(
     _assert_clean(browser.problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forum/markup.py: bleach's Linker (skip_tags={'code'}) escapes the "
-    "already escaped text inside <code> again, so '<' shows as '&lt;'",
-)
 def test_text_inside_code_shows_as_written(new_context, live_server, open_forum):
     article = ArticleFactory(slug="code")
     services.post_comment(

@@ -201,6 +201,88 @@ def test_bare_url_inside_code_is_left_as_text():
 
 
 @pytest.mark.parametrize(
+    ("written", "html"),
+    [
+        ("a < b", "a &lt; b"),
+        ("a > b", "a &gt; b"),
+        ("a && b", "a &amp;&amp; b"),
+        ('say "hi"', 'say "hi"'),
+        ("it's", "it's"),
+        ("<script>", "&lt;script&gt;"),
+        (
+            "if a < b && c > d: <script>",
+            "if a &lt; b &amp;&amp; c &gt; d: &lt;script&gt;",
+        ),
+    ],
+)
+def test_text_inside_code_is_escaped_once_and_shows_as_written(written, html):
+    rendered = render_comment(f"<code>{written}</code>")
+
+    assert rendered == f"<p><code>{html}</code></p>"
+    assert _Rendered(rendered).visible_text == written
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("&amp;", "&"),
+        ("&lt;b&gt;", "<b>"),
+        ("&amp;lt;", "&lt;"),
+        ("&quot;q&quot; &#39;s&#39;", "\"q\" 's'"),
+        ("&copy; &#60; &#x3E;", "\u00a9 < >"),
+        ("&bogus; & ;", "&bogus; & ;"),
+    ],
+)
+def test_character_references_read_the_same_inside_code_as_outside(written, shown):
+    inside = render_comment(f"<code>{written}</code>")
+    outside = render_comment(written)
+
+    assert _Rendered(inside).visible_text == shown
+    assert _Rendered(outside).visible_text == shown
+    _assert_safe(inside)
+
+
+def test_only_urls_outside_code_become_links():
+    html = render_comment(
+        "https://a.example.com/?x=1&y=2 <code>https://b.example.com/?x=1&y=2</code> "
+        "www.c.example.com <code>www.d.example.com</code> https://e.example.com"
+    )
+
+    assert [link["href"] for link in _Rendered(html).links()] == [
+        "https://a.example.com/?x=1&y=2",
+        "http://www.c.example.com",
+        "https://e.example.com",
+    ]
+    assert "<code>https://b.example.com/?x=1&amp;y=2</code>" in html
+    assert "<code>www.d.example.com</code>" in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<code><b>https://a.example.com</b> and <i>http://b.example.com</i></code>",
+        "<code><code>inner</code> https://a.example.com</code>",
+        "<b><code>https://a.example.com</code></b>",
+        "<blockquote><code>https://a.example.com\n\nhttps://b.example.com</code></blockquote>",
+    ],
+)
+def test_url_anywhere_inside_code_stays_text(text):
+    html = render_comment(text)
+
+    assert _Rendered(html).links() == []
+    assert "https://a.example.com" in _Rendered(html).visible_text
+
+
+def test_url_after_code_closes_is_a_link_again():
+    html = render_comment("<code>x &lt; y</code> https://a.example.com")
+
+    assert _Rendered(html).links() == [
+        {"href": "https://a.example.com", "rel": LINK_REL}
+    ]
+    assert _Rendered(html).visible_text == "x < y https://a.example.com"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "<b>bold</b>",

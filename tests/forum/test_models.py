@@ -231,3 +231,25 @@ def test_published_articles_exclude_drafts_and_scheduled_ones_newest_first():
         same_time_earlier_pk,
         old,
     ]
+
+
+def test_an_imported_comment_with_lone_surrogates_is_stored_with_replacements():
+    """An importer's caller may hand over any str: the source key and the
+    guest's name are stored as the body is, never a 500 (forum/fields.py)."""
+    article = ArticleFactory()
+
+    comment = services.post_comment(
+        article=article,
+        body="Half \ud800 a pair.",
+        author_name="Gu\udcffest",
+        source_key="text:\udce9",
+        status=Comment.Status.PUBLISHED,
+    )
+
+    comment.refresh_from_db()
+    assert (comment.body, comment.author_name, comment.source_key) == (
+        "Half \ufffd a pair.",
+        "Gu\ufffdest",
+        "text:\ufffd",
+    )
+    assert Comment.objects.get(source_key="text:\udce9") == comment
