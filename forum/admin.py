@@ -14,13 +14,14 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db import IntegrityError
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import queue, services
-from .forms import UsernameRulesMixin
+from .forms import USERNAME_TAKEN, UsernameRulesMixin
 from .models import (
     Comment,
     CommentRevision,
@@ -550,3 +551,12 @@ class UserAdmin(auth_admin.UserAdmin):
         return self.has_view_permission(request) or super().has_module_permission(
             request
         )
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except IntegrityError:
+            # The form's check passed, then another account took the name or
+            # one that looks like it (UsernameKey) before this one was saved.
+            self.message_user(request, USERNAME_TAKEN, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -7,14 +7,13 @@ import unicodedata
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core import signing
 from django.core.exceptions import ValidationError
 
+from . import services
 from .markup import without_lone_surrogates
 from .models import Comment, Report
-from .screening import skeleton
 
 # A box people never see, named like one a form-filling script fills. Not a
 # name browsers or password managers fill on their own ("website" is no
@@ -180,10 +179,7 @@ def validate_new_username(username, *, user=None):
     UsernameField) may be given to ``user`` (None: a new account): one script
     (mixed_scripts), and no other account's name looks the same (the same
     screening.skeleton: any case, look-alike letters from other scripts,
-    accents, digits for letters).
-
-    Skeletons are not stored: every other name is read and folded, about 4 µs
-    each; cheap at a forum's size, and only on sign-up and renames.
+    accents, digits for letters), by the looks stored in UsernameKey.
     """
     mixed = mixed_scripts(username)
     if mixed:
@@ -192,13 +188,7 @@ def validate_new_username(username, *, user=None):
             f"{', '.join(mixed[:-1])} and {mixed[-1]}.",
             code="mixed_scripts",
         )
-    User = get_user_model()
-    others = User._default_manager.all()
-    if user is not None and user.pk is not None:
-        others = others.exclude(pk=user.pk)
-    wanted = skeleton(username)
-    names = others.values_list(User.USERNAME_FIELD, flat=True)
-    if any(skeleton(name) == wanted for name in names.iterator(chunk_size=2000)):
+    if not services.name_is_free(username=username, user=user):
         raise ValidationError(USERNAME_TAKEN, code="taken")
 
 
@@ -211,6 +201,8 @@ class UsernameRulesMixin:
         username = self.cleaned_data.get("username")
         if username and "username" in self.changed_data:
             validate_new_username(username, user=self.instance)
+            # Saved, the name's look is claimed strictly (forum/receivers.py).
+            self.instance._forum_name_rules = True
         return username
 
 

@@ -1,5 +1,6 @@
-"""Keeps stored comment fragments true when something outside the forum that
-they show changes: a user's name (edited in the admin, or by any code)."""
+"""Keeps what the forum stores about a user's name true when the name
+changes, in the admin or by any code: the comment fragments that show it, and
+the look of the name that keeps look-alikes apart."""
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
@@ -28,5 +29,12 @@ def remember_username(sender, instance, update_fields=None, **kwargs):
 @receiver(post_save, sender=User, dispatch_uid="forum-refresh-author-fragments")
 def refresh_fragments_on_rename(sender, instance, created, **kwargs):
     old = getattr(instance, "_forum_old_username", None)
-    if not created and old is not None and old != instance.get_username():
+    renamed = not created and old is not None and old != instance.get_username()
+    if created or renamed:
+        # Strict for a name a form held to the rules (forum/forms.py): a
+        # look-alike that got in first refuses this one.
+        services.claim_username(
+            user=instance, strict=getattr(instance, "_forum_name_rules", False)
+        )
+    if renamed:
         services.refresh_author_fragments(user=instance)

@@ -13,6 +13,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +22,7 @@ from articles.models import Article
 
 from . import limits, queue, services, thread
 from .forms import (
+    USERNAME_TAKEN,
     CloseCommentsForm,
     CommentForm,
     RemoveCommentForm,
@@ -558,11 +560,18 @@ def signup(request):
                 wait=wait,
                 message="Too many accounts were made from your address just now.",
             )
-        user = form.save()
-        # Just made, with its password: no backend to ask (django-axes is one).
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}.")
-        return redirect(next_url)
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:
+            # Another sign-up took this name, or one that looks like it, since
+            # the form was checked (the unique name and UsernameKey.key).
+            form.add_error("username", USERNAME_TAKEN)
+        else:
+            # Just made, with its password: no backend to ask (axes is one).
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_username()}.")
+            return redirect(next_url)
     return render(
         request,
         "registration/signup.html",

@@ -24,6 +24,7 @@ Every change that shows re-renders the comment's stored fragments
 which keys the cached skeletons forum/thread.py reads.
 """
 
+from .accounts import claim_username, name_is_free, username_key
 from .moderation import (
     BULK_VERBS,
     BulkResult,
@@ -71,6 +72,9 @@ from .tree import (
 )
 
 __all__ = [
+    "claim_username",
+    "name_is_free",
+    "username_key",
     "BULK_VERBS",
     "BulkResult",
     "dismiss_reports",

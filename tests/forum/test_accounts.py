@@ -5,17 +5,20 @@ address at sign-up (FORUM_SIGNUP_EMAIL), and the password reset by email
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from forum import limits, screening
+from forum import limits, screening, services
 from forum.admin import UserChangeAdminForm
 from forum.forms import EMAIL_TAKEN, USERNAME_TAKEN, SignupForm, mixed_scripts
+from forum.models import UsernameKey
 from forum.password_reset import TOO_MANY_RESETS
 from tests.factories import PASSWORD, UserFactory
 from tests.forum.test_notify import _run_worker
@@ -164,7 +167,7 @@ def test_names_are_stored_in_their_nfkc_form(client):
 
 def test_the_admin_change_form_holds_only_a_changed_name_to_the_rules():
     """A name is never close to its own account's; and two old look-alikes
-    (made before these rules) can still be edited."""
+    (made before these rules) can still be edited: the older keeps the look."""
     reader, old_look_alike = (
         UserFactory(username="reader"),
         UserFactory(username="Reader"),
@@ -176,10 +179,94 @@ def test_the_admin_change_form_holds_only_a_changed_name_to_the_rules():
             instance=user,
         )
 
-    assert _change(reader, "READER").errors == {"username": [USERNAME_TAKEN]}
+    assert _change(reader, "READER").is_valid()
     assert _change(old_look_alike, "Reader").is_valid()
+    assert _change(old_look_alike, "rEader").errors == {"username": [USERNAME_TAKEN]}
     reader.delete()
     assert _change(old_look_alike, "READER").is_valid()
+
+
+def _keys():
+    return dict(UsernameKey.objects.values_list("user__username", "key"))
+
+
+def test_each_name_keeps_its_look_through_sign_up_and_renames(client, admin_client):
+    _sign_up(client, "newreader")
+    user = get_user_model().objects.get(username="newreader")
+
+    assert _keys()["newreader"] == services.username_key("NEWREADER")
+
+    response = admin_client.post(
+        reverse("admin:auth_user_change", args=[user.pk]),
+        {
+            "username": "renamed",
+            "date_joined_0": "2024-01-01",
+            "date_joined_1": "00:00",
+        },
+    )
+
+    assert response.status_code == 302
+    assert "newreader" not in _keys()
+    assert _keys()["renamed"] == services.username_key("renamed")
+    assert _sign_up(Client(), "newreader").status_code == 302
+
+
+def test_a_look_alike_taken_after_the_form_was_checked_is_refused(client, monkeypatch):
+    """Two sign-ups at once: the one whose check passed before the other was
+    stored still fails on the stored look, with the form's answer."""
+    UserFactory(username="cope")
+    assert _keys() == {"cope": services.username_key("cope")}
+    monkeypatch.setattr(services, "name_is_free", lambda **kwargs: True)
+
+    response = _sign_up(client, "соре")
+
+    assert response.status_code == 400
+    assert USERNAME_TAKEN in response.content.decode()
+    assert _usernames() == {"cope"}
+    assert SESSION_KEY not in client.session
+
+
+def test_the_admin_refuses_a_look_alike_taken_after_its_form_was_checked(
+    admin_client, monkeypatch
+):
+    UserFactory(username="cope")
+    monkeypatch.setattr(services, "name_is_free", lambda **kwargs: True)
+    url = reverse("admin:auth_user_add")
+
+    response = admin_client.post(
+        url,
+        {"username": "соре", "password1": PASSWORD, "password2": PASSWORD},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(url, 302)]
+    assert USERNAME_TAKEN in response.content.decode()
+    assert _usernames() == {"cope", "admin"}
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_look_alike_sign_ups_make_one_account():
+    names = ["mirror", "MIRROR", "mіrror", "m1rror"]  # one with a Cyrillic і
+    barrier = threading.Barrier(len(names))
+    answers = []
+
+    def sign_up(name):
+        barrier.wait()
+        try:
+            answers.append(_sign_up(Client(), name).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == [302, 400, 400, 400]
+    assert len(_usernames()) == 1
+    assert len(_keys()) == 1
 
 
 def test_the_admin_cannot_make_a_look_alike_of_an_existing_name(admin_client):
