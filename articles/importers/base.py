@@ -1,6 +1,7 @@
 """What every importer shares: the parsed shape, the error, reading bytes."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -41,3 +42,37 @@ def decode_source(raw):
         line = raw[: error.start].count(b"\n") + 1
         raise SourceError(f"Line {line}: not valid UTF-8 text.") from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass
+class SourceComment:
+    """A comment as an export gives it, before any sanitising or writing."""
+
+    source_id: str
+    parent_id: str | None  # the source's id of the parent; None at the top level
+    author_name: str
+    author_email: str
+    author_url: str
+    created_at: datetime | None  # aware, UTC
+    body: str  # as in the source (HTML for WXR and Disqus): the writer sanitises
+    status: str  # published, pending, spam, removed or deleted
+    where: str  # for error messages: "line 120"
+
+
+@dataclass
+class SourceArticle:
+    """An article and its comments as an export gives them."""
+
+    system: str  # wordpress or disqus: with source_id, the source identity
+    source_id: str
+    title: str
+    slug: str
+    body: str
+    author: str
+    published_at: datetime | None
+    source_url: str
+    status: str  # published or draft
+    comments: list[SourceComment] = field(default_factory=list)
+    # Entries the source holds but we do not import, by kind: {"pingback": 2}.
+    skipped: dict[str, int] = field(default_factory=dict)
+    where: str = ""

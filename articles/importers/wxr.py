@@ -1,0 +1,156 @@
+"""WordPress exports (WXR 1.0 to 1.2) read as a stream of SourceArticles."""
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element
+
+from .base import SourceArticle, SourceComment, SourceError
+from .xmlsource import iter_events, parse_timestamp, text_of, upper_first
+
+# WXR 1.0, 1.1 and 1.2 differ only in the version in this namespace; the
+# excerpt namespace (".../1.2/excerpt/") starts the same way.
+WP_NAMESPACE = re.compile(r"http://wordpress\.org/export/\d+\.\d+/")
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+ARTICLE_TYPES = {"post", "page"}
+COMMENT_TYPES = {"", "comment"}
+COMMENT_STATUSES = {
+    "1": "published",
+    "0": "pending",
+    "spam": "spam",
+    "trash": "removed",
+    "post-trashed": "removed",
+}
+NOT_WXR = "not a WordPress export (WXR)"
+
+
+def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle]:
+    """Each post and page of a WXR file with its comments, in file order.
+
+    Streams: an ``<item>`` is turned into a record at its end tag and then
+    dropped from the tree, so memory holds one item at a time, whatever the
+    size of the file. Attachments, menu items and other item types are not
+    articles and are passed over.
+    """
+    wp = None
+    depth = 0
+    channel = None
+    item_line = 0
+    comment_lines: dict[int, int] = {}
+    for event, element, line in iter_events(
+        fileobj, events=("start-ns", "start", "end")
+    ):
+        if event == "start-ns":
+            _prefix, uri = element
+            if wp is None and WP_NAMESPACE.fullmatch(uri):
+                wp = "{" + uri + "}"
+        elif event == "start":
+            depth += 1
+            if depth == 1 and element.tag != "rss":
+                raise SourceError(
+                    f"Line {line}: {NOT_WXR}: the document is "
+                    f"<{_local(element.tag)}>, not <rss>."
+                )
+            if depth == 2:
+                channel = element
+            elif depth == 3 and element.tag == "item":
+                item_line, comment_lines = line, {}
+            elif depth == 4 and wp and element.tag == f"{wp}comment":
+                comment_lines[id(element)] = line
+        else:
+            depth -= 1
+            if depth == 2:
+                if element.tag == "item":
+                    if wp is None:
+                        raise SourceError(f"Line {item_line}: {NOT_WXR}.")
+                    article = _article(
+                        element, wp=wp, line=item_line, comment_lines=comment_lines
+                    )
+                    if article is not None:
+                        yield article
+                # Items, authors, terms: done with, so let them go.
+                del channel[:]
+    if wp is None:
+        raise SourceError("Not a WordPress export (WXR): no WordPress namespace.")
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _article(
+    item: Element, *, wp: str, line: int, comment_lines: dict[int, int]
+) -> SourceArticle | None:
+    post_type = text_of(item, f"{wp}post_type")
+    post_id = text_of(item, f"{wp}post_id").strip()
+    if not post_type:
+        raise SourceError(f"Line {line}: an <item> with no wp:post_type.")
+    if post_type not in ARTICLE_TYPES:
+        return None
+    if not post_id:
+        raise SourceError(f"Line {line}: an <item> with no wp:post_id.")
+    where = f"line {line}, post {post_id}"
+    date = text_of(item, f"{wp}post_date_gmt")
+    if not date.strip() or date.startswith("0000-00-00"):
+        # Drafts have no GMT date; the local one is the best there is.
+        date = text_of(item, f"{wp}post_date")
+    article = SourceArticle(
+        system="wordpress",
+        source_id=post_id,
+        title=text_of(item, "title"),
+        # WordPress stores non-ASCII slugs percent-encoded.
+        slug=unquote(text_of(item, f"{wp}post_name").strip()),
+        body=text_of(item, f"{CONTENT}encoded"),
+        author=text_of(item, f"{DC}creator"),
+        published_at=parse_timestamp(date, where=upper_first(where)),
+        source_url=text_of(item, "link").strip(),
+        status="published" if text_of(item, f"{wp}status") == "publish" else "draft",
+        where=where,
+    )
+    seen = set()
+    for element in item.iterfind(f"{wp}comment"):
+        comment_where = f"line {comment_lines.get(id(element), line)}, post {post_id}"
+        comment_id = text_of(element, f"{wp}comment_id").strip()
+        if not comment_id:
+            raise SourceError(
+                f"{upper_first(comment_where)}: a wp:comment with no wp:comment_id."
+            )
+        if comment_id in seen:
+            raise SourceError(
+                f"{upper_first(comment_where)}: comment {comment_id} appears twice."
+            )
+        seen.add(comment_id)
+        kind = text_of(element, f"{wp}comment_type").strip()
+        if kind not in COMMENT_TYPES:
+            article.skipped[kind] = article.skipped.get(kind, 0) + 1
+            continue
+        article.comments.append(
+            _comment(element, wp=wp, comment_id=comment_id, where=comment_where)
+        )
+    return article
+
+
+def _comment(
+    element: Element, *, wp: str, comment_id: str, where: str
+) -> SourceComment:
+    where = f"{where}, comment {comment_id}"
+    parent = text_of(element, f"{wp}comment_parent").strip()
+    date = text_of(element, f"{wp}comment_date_gmt")
+    if not date.strip() or date.startswith("0000-00-00"):
+        date = text_of(element, f"{wp}comment_date")
+    approved = text_of(element, f"{wp}comment_approved").strip()
+    return SourceComment(
+        source_id=comment_id,
+        parent_id=None if parent in ("", "0") else parent,
+        author_name=text_of(element, f"{wp}comment_author"),
+        author_email=text_of(element, f"{wp}comment_author_email").strip(),
+        author_url=text_of(element, f"{wp}comment_author_url").strip(),
+        created_at=parse_timestamp(date, where=upper_first(where)),
+        body=text_of(element, f"{wp}comment_content"),
+        # An unknown state is held for a moderator rather than shown.
+        status=COMMENT_STATUSES.get(approved, "pending"),
+        where=where,
+    )
