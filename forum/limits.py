@@ -205,8 +205,26 @@ def normalise(text):
     return " ".join(screening.normalize(text).split())
 
 
+# Fingerprints already made, by a digest of the text as written: the repeat
+# check reads an author's recent comments at every post, and folding a long
+# text costs milliseconds (a Python loop), a digest microseconds. Bounded:
+# emptied when full.
+_FINGERPRINTS = {}
+FINGERPRINTS_KEPT = 10_000
+
+
+def _digest(text):
+    # surrogatepass: any str has a digest, even one with half a UTF-16 pair.
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+
+
 def fingerprint(text):
     """A short, fixed-length digest of normalise(text)."""
-    # surrogatepass: any str has a digest, even one with half a UTF-16 pair.
-    data = normalise(text).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    key = _digest(text).digest()
+    found = _FINGERPRINTS.get(key)
+    if found is None:
+        found = _digest(normalise(text)).hexdigest()
+        if len(_FINGERPRINTS) >= FINGERPRINTS_KEPT:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[key] = found
+    return found

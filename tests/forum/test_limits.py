@@ -251,6 +251,29 @@ def test_every_format_character_is_ignored():
     assert limits.normalise("a" + text + "b") == "ab"
 
 
+def test_a_text_is_folded_once_and_the_memory_of_it_is_bounded(monkeypatch):
+    """The repeat check reads the same recent comments at every post: each is
+    folded once, and the fingerprints kept stay within FINGERPRINTS_KEPT."""
+    folded = []
+    normalise = limits.normalise
+
+    def counting(text):
+        folded.append(text)
+        return normalise(text)
+
+    monkeypatch.setattr(limits, "normalise", counting)
+    monkeypatch.setattr(limits, "FINGERPRINTS_KEPT", 3)
+    monkeypatch.setattr(limits, "_FINGERPRINTS", {})
+
+    first = [limits.fingerprint("Same Words") for _ in range(5)]
+    others = [limits.fingerprint(f"text {n}") for n in range(10)]
+
+    assert first == [limits.fingerprint("same  words")] * 5
+    assert folded.count("Same Words") == 1
+    assert len(set(others)) == 10
+    assert len(limits._FINGERPRINTS) <= 3
+
+
 def test_the_fingerprint_is_short_and_fixed_length():
     assert len(limits.fingerprint("x" * 10_000)) == len(limits.fingerprint("")) == 32
     assert len(limits.fingerprint("half a pair: \ud800")) == 32
