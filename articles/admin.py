@@ -34,6 +34,8 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = [
         "source_key",
+        "source_origin",
+        "body_format",
         "created_at",
         "updated_at",
         "comments_closed_at",
@@ -58,6 +60,8 @@ class ArticleAdmin(admin.ModelAdmin):
             delete_article(article=article)
 
     def save_model(self, request, obj, form, change):
+        if "body" in form.changed_data:
+            obj.body_html = obj.rendered_body()
         super().save_model(request, obj, form, change)
         if change and "slug" in form.changed_data:
             # Stored comment fragments link to the article's old address.

@@ -2,10 +2,12 @@
 
 import re
 
+import markdown
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import strip_tags
 
 from forum.fields import (
     EncodableCharField,
@@ -13,6 +15,7 @@ from forum.fields import (
     EncodableTextField,
     EncodableURLField,
 )
+from forum.markup import render_article
 
 # A short line without closing punctuation, between paragraphs, is a
 # subheading in the sources we import ("After the elimination of ... join").
@@ -27,6 +30,12 @@ class ArticleQuerySet(models.QuerySet):
         ).order_by("-published_at", "-pk")
 
 
+class BodyFormat(models.TextChoices):
+    TEXT = "text", "Plain text"
+    HTML = "html", "HTML"
+    MARKDOWN = "markdown", "Markdown"
+
+
 class Article(models.Model):
     title = EncodableCharField(max_length=200)
     slug = EncodableSlugField(max_length=200, unique=True)
@@ -34,13 +43,28 @@ class Article(models.Model):
         blank=True, help_text="Editor's note shown above the body."
     )
     lead_author = EncodableCharField(max_length=100, blank=True)
-    body = EncodableTextField(help_text="Source text as written, one paragraph a line.")
+    author_name = EncodableCharField(
+        max_length=200, blank=True, help_text="Who wrote it, as the source names them."
+    )
+    body = EncodableTextField(
+        help_text="As written: plain text one paragraph a line, or the HTML or "
+        "Markdown it was imported as (body format)."
+    )
+    body_format = models.CharField(
+        max_length=16, choices=BodyFormat.choices, default=BodyFormat.TEXT
+    )
+    # Made once on import by forum.markup.render_article for HTML and Markdown
+    # bodies; a plain-text body is shown through blocks().
+    body_html = models.TextField(blank=True, editable=False)
     source_url = EncodableURLField(max_length=500, blank=True)
     source_key = EncodableCharField(
         max_length=255,
         unique=True,
         help_text="Stable identity of the imported source, so re-imports update.",
     )
+    # The file (and item) the last import read it from, to name both sides of
+    # a key clash.
+    source_origin = EncodableCharField(max_length=500, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A moderator's lock on the whole thread: no new comments, with a message.
     comments_closed_at = models.DateTimeField(null=True, blank=True)
@@ -79,7 +103,8 @@ class Article(models.Model):
     def blocks(self):
         """The body as (kind, text) pairs, kind "p" or "h2"; templates escape."""
         blocks = []
-        for line in self.body.splitlines():
+        text = self.body if self.body_format == BodyFormat.TEXT else self.plain_text
+        for line in text.splitlines():
             text = line.strip()
             if not text:
                 continue
@@ -90,6 +115,30 @@ class Article(models.Model):
             )
             blocks.append(("h2" if is_heading else "p", text))
         return blocks
+
+    def rendered_body(self):
+        """What body_html holds for this body: sanitised HTML for an HTML or
+        Markdown body, nothing for plain text (blocks() shows that)."""
+        if self.body_format == BodyFormat.TEXT:
+            return ""
+        text = self.body
+        if self.body_format == BodyFormat.MARKDOWN:
+            text = markdown.markdown(text, output_format="html")
+        return render_article(text)
+
+    @property
+    def plain_text(self):
+        """The body without markup, one paragraph a line."""
+        if self.body_format == BodyFormat.TEXT:
+            return self.body
+        paragraphs = re.split(
+            r"</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>", self.body_html
+        )
+        return "\n".join(
+            " ".join(strip_tags(part).split())
+            for part in paragraphs
+            if strip_tags(part).strip()
+        )
 
     def opening(self):
         """The body's first paragraph: what the article is about, for teasers

@@ -212,3 +212,38 @@ def render_comment(text):
         link_rel=LINK_REL,
         strip_comments=True,
     )
+
+
+# An imported article may have structure a comment may not; everything else is
+# as for comments (links, protocols). Unknown tags (WordPress's div, span,
+# figure) are dropped with their text kept: in an article they are layout, not
+# something a reader typed.
+ARTICLE_TAGS = ALLOWED_TAGS | STRUCTURE_TAGS | {
+    "h2", "h3", "h4", "ul", "ol", "li", "pre", "hr",
+}  # fmt: skip
+BLOCK_TAG = re.compile(r"<(?:p|h[2-4]|ul|ol|pre|blockquote)\b", re.I)
+
+
+def render_article(html):
+    """Sanitise an imported article body (HTML, or Markdown already turned into
+    HTML) with the comments' sanitisers and a wider tag list. A body without
+    block tags (WordPress stores posts so) gets paragraphs from blank lines."""
+    html = without_lone_surrogates(html).replace("\r\n", "\n").replace("\r", "\n")
+    html = bleach.clean(
+        html,
+        tags=ARTICLE_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
+    if not BLOCK_TAG.search(html):
+        html = _blocks(html)
+    return nh3.clean(
+        html,
+        tags=set(ARTICLE_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_PROTOCOLS),
+        link_rel="noopener",
+        strip_comments=True,
+    ).strip()

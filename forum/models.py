@@ -24,7 +24,34 @@ class CommentQuerySet(TreeQuerySet):
         return self.filter(status__in=[Comment.Status.REMOVED, Comment.Status.SPAM])
 
 
-CommentManager = TreeManager.from_queryset(CommentQuerySet)
+# On PostgreSQL a new tree's id comes from this sequence, not from mptt's
+# MAX(tree_id) + 1: two transactions that each start a tree (a reader's new
+# thread, an import writing thousands) get different ids without waiting for
+# each other's commit. SQLite has one writer at a time, so MAX + 1 is safe.
+TREE_ID_SEQUENCE = "forum_comment_tree_id_seq"
+
+
+class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
+    def _get_next_tree_id(self):
+        return self.allocate_tree_ids(1)[0]
+
+    def allocate_tree_ids(self, count):
+        """``count`` tree ids no other transaction will be given, in order.
+
+        On SQLite only while the caller's transaction holds the write lock
+        (every write transaction does: BEGIN IMMEDIATE).
+        """
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(%s) FROM generate_series(1, %s)",
+                    [TREE_ID_SEQUENCE, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+        highest = self.aggregate(highest=models.Max("tree_id"))["highest"] or 0
+        return list(range(highest + 1, highest + 1 + count))
+
+
 # States whose text other readers do not see; nobody edits or deletes them.
 HIDDEN_STATUSES = ("removed", "spam", "deleted")
 
@@ -54,6 +81,9 @@ class Comment(MPTTModel):
     author_name = EncodableCharField(
         max_length=100, blank=True, help_text="For imported and guest comments."
     )
+    # An imported comment's author as the source gave them; never shown.
+    author_email = EncodableCharField(max_length=254, blank=True, editable=False)
+    author_url = EncodableCharField(max_length=500, blank=True, editable=False)
     body = EncodableTextField(help_text="The text as written.")
     body_html = models.TextField(help_text="Sanitised HTML, made once when written.")
     status = models.CharField(

@@ -57,6 +57,10 @@ class SourceComment:
     body: str  # as in the source (HTML for WXR and Disqus): the writer sanitises
     status: str  # published, pending, spam, removed or deleted
     where: str  # for error messages: "line 120"
+    edited_at: datetime | None = None
+    # Why a moderator removed it (our own export carries these).
+    moderation_code: str = ""
+    moderation_reason: str = ""
 
 
 @dataclass
@@ -76,3 +80,15 @@ class SourceArticle:
     # Entries the source holds but we do not import, by kind: {"pingback": 2}.
     skipped: dict[str, int] = field(default_factory=dict)
     where: str = ""
+    # The article's key when the source states it (our json, a Markdown
+    # header); else the writer derives it from system, site and source_id.
+    key: str = ""
+    site: str = ""  # the exporting site (WordPress base URL, Disqus forum)
+    body_format: str = "html"  # text, html or markdown
+    lead: str = ""
+    lead_author: str = ""
+    comments_closed_at: datetime | None = None
+    comments_closed_message: str = ""
+    # Comment ids are keys as they stand (json, text) or need the system's
+    # prefix ("wordpress:12"), so two sources' ids never meet.
+    prefix_comment_ids: bool = True

@@ -98,6 +98,7 @@ def _thread(element: Element, *, where: str) -> SourceArticle:
         # A thread deleted on Disqus is not for readers; keep it, unpublished.
         status="draft" if _is_true(element, f"{NS}isDeleted") else "published",
         where=where,
+        site=text_of(element, f"{NS}forum").strip(),
     )
 
 

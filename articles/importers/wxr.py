@@ -36,6 +36,7 @@ def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle]:
     articles and are passed over.
     """
     wp = None
+    site = link = ""
     depth = 0
     channel = None
     item_line = 0
@@ -70,7 +71,12 @@ def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle]:
                         element, wp=wp, line=item_line, comment_lines=comment_lines
                     )
                     if article is not None:
+                        article.site = site or link
                         yield article
+                elif wp and element.tag == f"{wp}base_site_url":
+                    site = (element.text or "").strip().rstrip("/")
+                elif element.tag == "link" and not link:
+                    link = (element.text or "").strip().rstrip("/")
                 # Items, authors, terms: done with, so let them go.
                 del channel[:]
     if wp is None:

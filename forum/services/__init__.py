@@ -5,8 +5,8 @@ Comment. django-mptt does no locking ("it's the client code's responsibility to
 ensure that calls to mptt CRUD methods are mutually exclusive"), so each tree
 write here takes exactly the locks it needs:
 
-- a new top-level comment takes the *root* lock: mptt gives it
-  ``tree_id = MAX(tree_id) + 1``, which two writers must not compute at once;
+- a new top-level comment starts a tree of its own, whose id comes from a
+  sequence (forum.models.CommentManager), so it waits for no other writer;
 - a reply or a hard delete takes the lock of its own tree, so writes into one
   thread are serialised and writes into different threads run side by side;
 - both first take the *structure* lock in shared mode; a repair takes it
@@ -59,7 +59,6 @@ from .sanctions import (
 )
 from .tree import (
     LOCK_AUTHOR,
-    LOCK_NEW_ROOT,
     LOCK_STRUCTURE,
     LOCK_TREE,
     TreeProblem,
@@ -86,7 +85,6 @@ __all__ = [
     "DUPLICATE_WINDOW",
     "EDIT_DENIED",
     "LOCK_AUTHOR",
-    "LOCK_NEW_ROOT",
     "LOCK_STRUCTURE",
     "LOCK_TREE",
     "PostingBarred",

@@ -22,9 +22,6 @@ logger = logging.getLogger(__name__)
 LOCK_STRUCTURE = 0x464F0001
 
 
-LOCK_NEW_ROOT = 0x464F0002
-
-
 LOCK_TREE = 0x464F0003
 
 
@@ -46,16 +43,16 @@ def _advisory_lock(namespace, key=0, *, shared=False):
 
 
 def _lock_for_tree_write(tree_id=None):
-    """Take the locks for a write into ``tree_id``, or for a new root if None.
+    """Take the locks for a write into ``tree_id``, or for a new tree if None
+    (which needs only the structure lock: its id comes from a sequence,
+    forum.models.CommentManager, and no one else can write into it).
 
     Precondition: called inside ``transaction.atomic()``; the locks last until
     the outermost transaction ends.
     """
     assert connection.in_atomic_block, "tree locks need a transaction"
     _advisory_lock(LOCK_STRUCTURE, shared=True)
-    if tree_id is None:
-        _advisory_lock(LOCK_NEW_ROOT)
-    else:
+    if tree_id is not None:
         _advisory_lock(LOCK_TREE, tree_id)
 
 

@@ -267,7 +267,45 @@ def test_tree_writes_take_advisory_locks_on_postgresql(comment, user):
             locks = cursor.fetchall()
     assert (services.LOCK_STRUCTURE, 0, "ShareLock") in locks
     assert (services.LOCK_TREE, comment.tree_id, "ExclusiveLock") in locks
-    assert not any(classid == services.LOCK_NEW_ROOT for classid, _, _ in locks)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_new_threads_take_ids_from_the_sequence_and_no_tree_lock(article, user):
+    """Two transactions starting threads at once get different tree ids: the
+    second is not blocked by the first, which has not committed yet."""
+    import threading
+
+    from django.db import connections
+
+    started = threading.Event()
+    release = threading.Event()
+    ids = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                ids["first"] = services.post_comment(
+                    article=article, body="first thread", author=user
+                ).tree_id
+                started.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert started.wait(10)
+    try:
+        second = services.post_comment(
+            article=article, body="second", author=UserFactory()
+        )
+        ids["second"] = second.tree_id
+    finally:
+        release.set()
+        thread.join()
+    assert ids["first"] != ids["second"]
+    assert services.find_tree_problems() == []
 
 
 def test_a_repair_of_a_healthy_forum_changes_nothing(article):
