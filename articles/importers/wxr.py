@@ -25,6 +25,11 @@ COMMENT_STATUSES = {
     "post-trashed": "removed",
 }
 NOT_WXR = "not a WordPress export (WXR)"
+# What our own export (articles/exporters.py) keeps in post and comment meta,
+# where WordPress has no field for it.
+FORUM_META = "_forum_"
+BODY_FORMATS = {"text", "html", "markdown"}
+FORUM_STATUSES = {"published", "pending", "spam", "removed", "deleted"}
 
 
 def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle]:
@@ -116,7 +121,10 @@ def _article(
         status="published" if text_of(item, f"{wp}status") == "publish" else "draft",
         where=where,
     )
+    _forum_article_meta(article, _meta(item, f"{wp}postmeta", wp=wp))
     seen = set()
+    # Our export's key of each comment, by WordPress id.
+    forum_keys: dict[str, str] = {}
     for element in item.iterfind(f"{wp}comment"):
         comment_where = f"line {comment_lines.get(id(element), line)}, post {post_id}"
         comment_id = text_of(element, f"{wp}comment_id").strip()
@@ -133,22 +141,25 @@ def _article(
         if kind not in COMMENT_TYPES:
             article.skipped[kind] = article.skipped.get(kind, 0) + 1
             continue
-        article.comments.append(
-            _comment(element, wp=wp, comment_id=comment_id, where=comment_where)
+        comment, forum_keys[comment_id] = _comment(
+            element, wp=wp, comment_id=comment_id, where=comment_where
         )
+        article.comments.append(comment)
+    _forum_comment_keys(article, forum_keys=forum_keys)
     return article
 
 
 def _comment(
     element: Element, *, wp: str, comment_id: str, where: str
-) -> SourceComment:
+) -> tuple[SourceComment, str]:
+    """The comment, and its key in our export ("" for one from elsewhere)."""
     where = f"{where}, comment {comment_id}"
     parent = text_of(element, f"{wp}comment_parent").strip()
     date = text_of(element, f"{wp}comment_date_gmt")
     if not date.strip() or date.startswith("0000-00-00"):
         date = text_of(element, f"{wp}comment_date")
     approved = text_of(element, f"{wp}comment_approved").strip()
-    return SourceComment(
+    comment = SourceComment(
         source_id=comment_id,
         parent_id=None if parent in ("", "0") else parent,
         author_name=text_of(element, f"{wp}comment_author"),
@@ -160,3 +171,88 @@ def _comment(
         status=COMMENT_STATUSES.get(approved, "pending"),
         where=where,
     )
+    meta = _meta(element, f"{wp}commentmeta", wp=wp)
+    _forum_comment_meta(comment, meta)
+    return comment, meta.get("key", "").strip()
+
+
+def _meta(element: Element, tag: str, *, wp: str) -> dict[str, str]:
+    """Our export's ``_forum_*`` meta of a post or comment, by key."""
+    meta = {}
+    for entry in element.iterfind(tag):
+        key = text_of(entry, f"{wp}meta_key").strip()
+        if key.startswith(FORUM_META):
+            meta[key.removeprefix(FORUM_META)] = text_of(entry, f"{wp}meta_value")
+    return meta
+
+
+def _forum_article_meta(article: SourceArticle, meta: dict[str, str]) -> None:
+    where = upper_first(article.where)
+    if "key" in meta:
+        article.key = meta["key"].strip()
+    if "body_format" in meta:
+        if meta["body_format"] not in BODY_FORMATS:
+            raise SourceError(
+                f"{where}: _forum_body_format {meta['body_format']!r} is not one "
+                f"of {', '.join(sorted(BODY_FORMATS))}."
+            )
+        article.body_format = meta["body_format"]
+    for name in ("lead", "lead_author", "comments_closed_message"):
+        if name in meta:
+            setattr(article, name, meta[name])
+    # The article's own source, not its address here (the item's link).
+    if "source_url" in meta:
+        article.source_url = meta["source_url"].strip()
+    # Exact to the microsecond, where wp:post_date_gmt has whole seconds.
+    if meta.get("published_at", "").strip():
+        article.published_at = parse_timestamp(meta["published_at"], where=where)
+    if "comments_closed_at" in meta:
+        article.comments_closed_at = parse_timestamp(
+            meta["comments_closed_at"], where=where
+        )
+
+
+def _forum_comment_meta(comment: SourceComment, meta: dict[str, str]) -> None:
+    where = upper_first(comment.where)
+    if "status" in meta:
+        if meta["status"] not in FORUM_STATUSES:
+            raise SourceError(
+                f"{where}: _forum_status {meta['status']!r} is not one of "
+                f"{', '.join(sorted(FORUM_STATUSES))}."
+            )
+        comment.status = meta["status"]
+    if meta.get("created_at", "").strip():
+        comment.created_at = parse_timestamp(meta["created_at"], where=where)
+    if "edited_at" in meta:
+        comment.edited_at = parse_timestamp(meta["edited_at"], where=where)
+    comment.moderation_code = meta.get("moderation_code", "").strip()
+    comment.moderation_reason = meta.get("moderation_reason", "")
+
+
+def _forum_comment_keys(article: SourceArticle, *, forum_keys: dict[str, str]) -> None:
+    """Comments that carry our keys are known by them, not by WordPress ids,
+    so that a re-import matches the comments an earlier import made."""
+    keys = {
+        comment.source_id: forum_keys[comment.source_id] for comment in article.comments
+    }
+    if not any(keys.values()):
+        return
+    article.prefix_comment_ids = False
+    # A parent that is not among them (a pingback, a missing comment) keeps
+    # its WordPress id, for the writer to report as missing.
+    keys = {
+        comment_id: key or f"wordpress:{comment_id}" for comment_id, key in keys.items()
+    }
+    seen = set()
+    for comment in article.comments:
+        key = keys[comment.source_id]
+        if key in seen:
+            raise SourceError(
+                f"{upper_first(comment.where)}: _forum_key {key!r} appears twice."
+            )
+        seen.add(key)
+        comment.source_id = key
+        if comment.parent_id is not None:
+            comment.parent_id = keys.get(
+                comment.parent_id, f"wordpress:{comment.parent_id}"
+            )
