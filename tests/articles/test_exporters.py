@@ -333,7 +333,7 @@ def test_the_command_exports_the_articles_asked_for_to_a_file(thread, tmp_path):
         format="wxr",
         output=str(path),
         include_emails=True,
-        stderr=io.StringIO(),
+        stdout=io.StringIO(),
     )
 
     with open(path, "rb") as file:
@@ -341,6 +341,8 @@ def test_the_command_exports_the_articles_asked_for_to_a_file(thread, tmp_path):
     assert source.key == thread.source_key
     assert "zoe@example.jp" in {c.author_email for c in source.comments}
     assert list(tmp_path.iterdir()) == [path]
+    # Readers' data: for its owner's eyes only.
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_command_names_an_unknown_slug(thread):
@@ -364,7 +366,7 @@ def test_a_failed_export_leaves_the_old_file_and_no_half_file(
     monkeypatch.setattr("articles.exporters._comment_fields", failing)
 
     with pytest.raises(RuntimeError):
-        call_command("export_articles", output=str(path), stderr=io.StringIO())
+        call_command("export_articles", output=str(path), stdout=io.StringIO())
 
     assert path.read_text() == "the previous export"
     assert list(tmp_path.iterdir()) == [path]

@@ -56,7 +56,7 @@ class Command(BaseCommand):
             return
         path = Path(options["output"])
         result = _write_whole(path, export)
-        self.stderr.write(
+        self.stdout.write(
             f"Exported {result.articles:,} articles with {result.comments:,} "
             f"comments to {path}."
         )
@@ -82,6 +82,8 @@ def _write_whole(path, export):
     """Run ``export`` into a temporary file beside ``path``, then rename it to
     ``path``: readers of ``path`` see the old file or the whole new one."""
     try:
+        # Readable by its owner only (mkstemp's mode, kept by the rename): an
+        # export holds readers' names, and their emails when asked for.
         handle, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )
