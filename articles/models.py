@@ -47,8 +47,9 @@ class Article(models.Model):
         max_length=200, blank=True, help_text="Who wrote it, as the source names them."
     )
     body = EncodableTextField(
+        blank=True,
         help_text="As written: plain text one paragraph a line, or the HTML or "
-        "Markdown it was imported as (body format)."
+        "Markdown it was imported as (body format).",
     )
     body_format = models.CharField(
         max_length=16, choices=BodyFormat.choices, default=BodyFormat.TEXT

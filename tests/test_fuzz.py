@@ -737,7 +737,23 @@ def test_import_writes_all_or_nothing_and_exactly_what_it_parsed(db, raw):
         .order_by("pk")
         .values_list("body", "source_key")
     )
-    assert stored == [(c.body.strip(), c.source_key) for c in parsed.comments]
+    # Written level by level (the bulk writer), so not in the file's order.
+    assert sorted(stored) == sorted(
+        (c.body.strip(), c.source_key) for c in parsed.comments
+    )
+    parents = dict(
+        Comment.objects.filter(article=result.article).values_list(
+            "source_key", "parent__source_key"
+        )
+    )
+    assert parents == {
+        c.source_key: (
+            parsed.comments[c.parent_index].source_key
+            if c.parent_index is not None
+            else None
+        )
+        for c in parsed.comments
+    }
     assert Comment.objects.count() == comments + len(parsed.comments)
     article = Article.objects.get(source_key=key)
     assert (article.title, article.lead, article.body) == (

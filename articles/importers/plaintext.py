@@ -33,8 +33,10 @@ seed's ``<blockquoteThe War Strengthened Israel...``) was meant as a quotation:
 it becomes a blockquote holding that line as its heading and the paragraph after
 it, unless that is a URL. Every other character is kept as written.
 
-Each comment's source key is a hash of its text, so a re-import recognises the
-comments it made before, whatever else moved.
+Each comment's source key is a hash of its parent's key and its text, so a
+re-import recognises the comments it made before, whatever else moved; the
+writer (articles/importers/writer.py) matches a comment whose text was
+corrected to the one it was.
 """
 
 import hashlib
@@ -165,12 +167,22 @@ def _comment_body(paragraphs):
 
 
 def _source_keys(comments):
+    """Each comment's key: a hash of its parent's key and its own text, so an
+    identical short reply ("Agree, totally.") elsewhere in the file, added or
+    removed, never changes another's key. Twins under one parent are told
+    apart by their order among themselves alone."""
     seen = {}
     for comment in comments:
-        digest = hashlib.sha256(" ".join(comment.body.split()).encode()).hexdigest()
+        parent = (
+            comments[comment.parent_index].source_key
+            if comment.parent_index is not None
+            else ""
+        )
+        text = " ".join(comment.body.split())
+        digest = hashlib.sha256(f"{parent}\n{text}".encode()).hexdigest()[:24]
         seen[digest] = seen.get(digest, 0) + 1
         suffix = f"-{seen[digest]}" if seen[digest] > 1 else ""
-        comment.source_key = f"text:{digest[:24]}{suffix}"
+        comment.source_key = f"text:{digest}{suffix}"
 
 
 def _refuse_lone_surrogates(text):

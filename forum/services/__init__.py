@@ -25,6 +25,11 @@ which keys the cached skeletons forum/thread.py reads.
 """
 
 from .accounts import claim_username, name_is_free, username_key
+from .importing import (
+    ImportedComment,
+    ImportedEdit,
+    write_imported_comments,
+)
 from .moderation import (
     BULK_VERBS,
     BulkResult,
@@ -71,6 +76,9 @@ from .tree import (
 )
 
 __all__ = [
+    "ImportedComment",
+    "ImportedEdit",
+    "write_imported_comments",
     "claim_username",
     "name_is_free",
     "username_key",
