@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import (
+    BadArticle,
     ParsedArticle,
     ParsedComment,
     SourceArticle,
@@ -298,6 +299,13 @@ def import_sources(
                 )
                 break
             position += 1
+            if isinstance(source, BadArticle):
+                failed = ArticleReport(
+                    origin=f"{path} ({source.where})", outcome="failed"
+                )
+                failed.error = source.error
+                done(failed)
+                continue
             origin = _origin(path, kind, source, position)
             try:
                 report = write_article(

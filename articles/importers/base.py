@@ -92,3 +92,12 @@ class SourceArticle:
     # Comment ids are keys as they stand (json, text) or need the system's
     # prefix ("wordpress:12"), so two sources' ids never meet.
     prefix_comment_ids: bool = True
+
+
+@dataclass
+class BadArticle:
+    """An article a source holds but that cannot be read: it fails alone, and
+    the reader goes on to the next one."""
+
+    where: str
+    error: str

@@ -4,14 +4,14 @@ from collections.abc import Iterator
 from typing import BinaryIO
 from xml.etree.ElementTree import Element
 
-from .base import SourceArticle, SourceComment, SourceError
+from .base import BadArticle, SourceArticle, SourceComment, SourceError
 from .xmlsource import iter_events, parse_timestamp, text_of, upper_first
 
 NS = "{http://disqus.com}"
 DSQ_ID = "{http://disqus.com/disqus-internals}id"
 
 
-def iter_disqus(fileobj: BinaryIO) -> Iterator[SourceArticle]:
+def iter_disqus(fileobj: BinaryIO) -> Iterator[SourceArticle | BadArticle]:
     """Each thread of a Disqus export as an article with its posts as comments.
 
     Disqus lists every thread before any post, so nothing can be yielded
@@ -23,6 +23,10 @@ def iter_disqus(fileobj: BinaryIO) -> Iterator[SourceArticle]:
     # Posts by the dsq:id of their thread, with the first post's location.
     posts: dict[str, tuple[str, list[SourceComment]]] = {}
     seen_posts: set[str] = set()
+    # Threads with a post that cannot be read (they fail alone), and entries
+    # that belong to no thread that can be named.
+    failed: dict[str, str] = {}
+    bad: list[BadArticle] = []
     root = None
     depth = start_line = 0
     for event, element, line in iter_events(fileobj, events=("start", "end")):
@@ -42,32 +46,54 @@ def iter_disqus(fileobj: BinaryIO) -> Iterator[SourceArticle]:
         if depth != 1:
             continue
         where = f"line {start_line}"
-        if element.tag == f"{NS}thread":
-            article = _thread(element, where=where)
-            if article.source_id in threads:
-                raise SourceError(
-                    f"{upper_first(where)}: thread {article.source_id} appears twice."
-                )
-            threads[article.source_id] = article
-        elif element.tag == f"{NS}post":
-            comment, thread_id = _post(element, where=where)
-            if comment.source_id in seen_posts:
-                raise SourceError(
-                    f"{upper_first(comment.where)}: post {comment.source_id} "
-                    "appears twice."
-                )
-            seen_posts.add(comment.source_id)
-            posts.setdefault(thread_id, (comment.where, []))[1].append(comment)
-        # Categories and everything already read: let them go.
-        del root[:]
+        try:
+            if element.tag == f"{NS}thread":
+                article = _thread(element, where=where)
+                if article.source_id in threads:
+                    raise SourceError(
+                        f"{upper_first(where)}: thread {article.source_id} "
+                        "appears twice."
+                    )
+                threads[article.source_id] = article
+            elif element.tag == f"{NS}post":
+                thread_id = _dsq_id(element.find(f"{NS}thread"))
+                try:
+                    comment, thread_id = _post(element, where=where)
+                    if comment.source_id in seen_posts:
+                        raise SourceError(
+                            f"{upper_first(comment.where)}: post "
+                            f"{comment.source_id} appears twice."
+                        )
+                except SourceError as error:
+                    if not thread_id:
+                        raise
+                    # The post's thread fails; the other threads can land.
+                    failed.setdefault(thread_id, str(error))
+                    continue
+                seen_posts.add(comment.source_id)
+                posts.setdefault(thread_id, (comment.where, []))[1].append(comment)
+        except SourceError as error:
+            bad.append(BadArticle(where=where, error=str(error)))
+        finally:
+            # Categories and everything already read: let them go.
+            del root[:]
     for thread_id, (first_where, comments) in posts.items():
         if thread_id not in threads:
-            raise SourceError(
-                f"{upper_first(first_where)}: post {comments[0].source_id} "
-                f"belongs to thread {thread_id}, which is not in the file."
+            bad.append(
+                BadArticle(
+                    where=first_where,
+                    error=f"{upper_first(first_where)}: post {comments[0].source_id} "
+                    f"belongs to thread {thread_id}, which is not in the file.",
+                )
             )
+            continue
         threads[thread_id].comments = comments
-    yield from threads.values()
+    yield from bad
+    for thread_id, article in threads.items():
+        if thread_id in failed:
+            yield BadArticle(where=article.where, error=failed[thread_id])
+        else:
+            yield article
 
 
 def _dsq_id(element: Element | None) -> str:

@@ -6,7 +6,7 @@ from typing import BinaryIO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from .base import SourceArticle, SourceComment, SourceError
+from .base import BadArticle, SourceArticle, SourceComment, SourceError
 from .xmlsource import iter_events, parse_timestamp, text_of, upper_first
 
 # WXR 1.0, 1.1 and 1.2 differ only in the version in this namespace; the
@@ -32,7 +32,7 @@ BODY_FORMATS = {"text", "html", "markdown"}
 FORUM_STATUSES = {"published", "pending", "spam", "removed", "deleted"}
 
 
-def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle]:
+def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle | BadArticle]:
     """Each post and page of a WXR file with its comments, in file order.
 
     Streams: an ``<item>`` is turned into a record at its end tag and then
@@ -72,9 +72,14 @@ def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle]:
                 if element.tag == "item":
                     if wp is None:
                         raise SourceError(f"Line {item_line}: {NOT_WXR}.")
-                    article = _article(
-                        element, wp=wp, line=item_line, comment_lines=comment_lines
-                    )
+                    try:
+                        article = _article(
+                            element, wp=wp, line=item_line, comment_lines=comment_lines
+                        )
+                    except SourceError as error:
+                        # One bad item fails alone; the next may be fine.
+                        yield BadArticle(where=f"line {item_line}", error=str(error))
+                        article = None
                     if article is not None:
                         article.site = site or link
                         yield article
