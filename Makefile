@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve load load-mixed test lint format benchmark clean
+.PHONY: run serve load load-mixed test lint format benchmark benchmark-import clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,12 @@ $(VENV)-bench/.installed: requirements.txt benchmarks/requirements.txt
 ## benchmark: figures quoted in the README (BENCHMARK_ARGS="--sizes 10 1000")
 benchmark: $(VENV)-bench/.installed
 	$(VENV)-bench/bin/python benchmarks/thread_page.py $(BENCHMARK_ARGS)
+
+## benchmark-import: a generated WordPress export of 100,000 comments through
+## import_articles on PostgreSQL (forum_import_bench, dropped after), beside
+## post_comment for each (BENCHMARK_IMPORT_ARGS="--comments 10000 --keep")
+benchmark-import: $(VENV)/.installed
+	$(PY) benchmarks/import_wxr.py $(BENCHMARK_IMPORT_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV)-bench staticfiles artifacts .pytest_cache .ruff_cache
