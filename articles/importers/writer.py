@@ -237,6 +237,8 @@ def _ordered(source, keyed):
         stack = [start]
         while stack:
             key, parent = stack.pop()
+            if key in placed:
+                continue  # the way back round a loop of parents
             placed.add(key)
             out.append((key, keyed[key], parent))
             stack.extend((child, key) for child in reversed(children.get(key, ())))
@@ -252,23 +254,19 @@ def _ordered(source, keyed):
 
 
 def _matching_article(source, key, origin):
-    article = Article.objects.select_for_update().filter(source_key=key).first()
+    # FOR NO KEY UPDATE: two imports of one article take turns, while readers'
+    # comments (whose foreign key takes a KEY SHARE lock on this row) go on.
+    locked = Article.objects.select_for_update(no_key=True)
+    article = locked.filter(source_key=key).first()
     if article is None and source.system in DERIVED_KEY_SYSTEMS and not source.key:
         # The same file imported before, under the key its title gave then: its
         # first sentence was corrected, and it is still the same article.
-        article = (
-            Article.objects.select_for_update().filter(source_origin=origin).first()
-        )
+        article = locked.filter(source_origin=origin).first()
     if article is None and source.system == "disqus" and source.source_url:
         # A Disqus thread belongs to the page it was on: an article imported
         # from that page already (say, from WordPress) gets its comments.
         url = source.source_url.rstrip("/")
-        article = (
-            Article.objects.select_for_update()
-            .filter(source_url__in=[url, url + "/"])
-            .order_by("pk")
-            .first()
-        )
+        article = locked.filter(source_url__in=[url, url + "/"]).order_by("pk").first()
     return article
 
 
