@@ -124,7 +124,9 @@ class Article(models.Model):
             return ""
         text = self.body
         if self.body_format == BodyFormat.MARKDOWN:
-            text = markdown.markdown(text, output_format="html")
+            text = markdown.markdown(
+                text, output_format="html", extensions=["fenced_code"]
+            )
         return render_article(text)
 
     @property

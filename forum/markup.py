@@ -222,6 +222,12 @@ ARTICLE_TAGS = ALLOWED_TAGS | STRUCTURE_TAGS | {
     "h2", "h3", "h4", "ul", "ol", "li", "pre", "hr",
 }  # fmt: skip
 BLOCK_TAG = re.compile(r"<(?:p|h[2-4]|ul|ol|pre|blockquote)\b", re.I)
+# What the page's own <h1> (the title) leaves to a body: h2 to h4.
+TOP_HEADING = re.compile(r"<(/?)h1\b", re.I)
+LOW_HEADING = re.compile(r"<(/?)h[56]\b", re.I)
+# Scripts and styles go whole; the sanitiser would keep their text as prose.
+# (Only tidiness: bleach below is what makes the HTML safe.)
+SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 
 
 def render_article(html):
@@ -229,6 +235,8 @@ def render_article(html):
     HTML) with the comments' sanitisers and a wider tag list. A body without
     block tags (WordPress stores posts so) gets paragraphs from blank lines."""
     html = without_lone_surrogates(html).replace("\r\n", "\n").replace("\r", "\n")
+    html = SCRIPT_OR_STYLE.sub("", html)
+    html = LOW_HEADING.sub(r"<\1h4", TOP_HEADING.sub(r"<\1h2", html))
     html = bleach.clean(
         html,
         tags=ARTICLE_TAGS,

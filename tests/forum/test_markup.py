@@ -8,7 +8,7 @@ from pathlib import Path
 import nh3
 import pytest
 
-from forum.markup import render_comment
+from forum.markup import render_article, render_comment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VECTORS_FILE = Path(__file__).with_name("xss_vectors.txt")
@@ -421,3 +421,32 @@ def test_lone_surrogates_show_as_replacement_characters(text):
     assert _Rendered(html).visible_text == text.translate(
         dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
     )
+
+
+# Imported article bodies (render_article)
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<h1>Title</h1><p>x</p>", "<h2>Title</h2><p>x</p>"),
+        ("<h6>Small</h6>", "<h4>Small</h4>"),
+        ("<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"),
+        ("<p>a<style>p{}</style>b</p>", "<p>ab</p>"),
+        ('<div class="wp-block"><p>kept</p></div>', "<p>kept</p>"),
+        ("First.\n\nSecond.", "<p>First.</p>\n<p>Second.</p>"),
+        ("<ul><li>one</li></ul>", "<ul><li>one</li></ul>"),
+    ],
+)
+def test_an_imported_article_body_keeps_structure_and_loses_the_rest(html, expected):
+    assert render_article(html) == expected
+
+
+def test_an_imported_article_body_has_no_scripted_links_or_images():
+    html = render_article(
+        '<p><a href="javascript:alert(1)" onclick="x()">a</a>'
+        '<img src="https://t.example/pixel.gif" onerror="x()"></p>'
+    )
+
+    assert "javascript:" not in html and "onclick" not in html
+    assert "<img" not in html and "onerror" not in html
