@@ -41,7 +41,7 @@ from typing import Any, BinaryIO
 
 from django.utils.dateparse import parse_datetime
 
-from .base import SourceArticle, SourceComment, SourceError
+from .base import BadArticle, SourceArticle, SourceComment, SourceError
 
 FORMAT = "forum-articles"
 VERSION = 1
@@ -94,8 +94,13 @@ OPTIONAL_COMMENT_FIELDS = {"email"}
 HEADER_FIELDS = {"format", "version", "exported_at", "articles"}
 
 
-def iter_json(fileobj: BinaryIO) -> Iterator[SourceArticle]:
-    """Each article of an export in our JSON format, with its comments."""
+def iter_json(fileobj: BinaryIO) -> Iterator[SourceArticle | BadArticle]:
+    """Each article of an export in our JSON format, with its comments.
+
+    An article that breaks the format's rules comes as a BadArticle naming
+    the element and the rule, and the next one is read; JSON that cannot be
+    parsed, or a file of another format, raises SourceError.
+    """
     stream = _JsonStream(fileobj)
     stream.expect("{", "the file must hold one JSON object")
     seen: dict[str, Any] = {}
@@ -122,14 +127,20 @@ def iter_json(fileobj: BinaryIO) -> Iterator[SourceArticle]:
         while not stream.next_is("]"):
             if index:
                 stream.expect(",", 'expected "," or "]" between articles')
-            article = _article(stream.value(), index=index)
-            if article.key in article_keys:
-                raise SourceError(
-                    f'{article.where} (key "{article.key}"): another article '
-                    "has this key."
-                )
-            article_keys.add(article.key)
-            yield article
+            raw = stream.value()
+            try:
+                article = _article(raw, index=index)
+                if article.key in article_keys:
+                    raise SourceError(
+                        f'{article.where} (key "{article.key}"): another article '
+                        "has this key."
+                    )
+            except SourceError as error:
+                # One bad article fails alone; the next may be fine.
+                yield BadArticle(where=f"articles[{index}]", error=str(error))
+            else:
+                article_keys.add(article.key)
+                yield article
             index += 1
     stream.end()
     if "articles" not in seen:
