@@ -31,7 +31,6 @@ from forum.models import Comment
 from forum.services import (
     ImportedComment,
     ImportedEdit,
-    refresh_article_fragments,
     write_imported_comments,
 )
 
@@ -339,8 +338,6 @@ def _upsert_article(source, article, *, key, origin, status):
         article.body_html = article.rendered_body()
     article.source_origin = origin[:500]
     _save(article)
-    if "title" in changed or "author_name" in changed:
-        refresh_article_fragments(article=article)
     return article, ("updated" if changed else "unchanged"), changed
 
 
