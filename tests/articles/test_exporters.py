@@ -380,3 +380,26 @@ def test_timestamps_are_written_in_utc_with_their_offset(db, settings):
     document = json.loads(_export(export_json, Article.objects.all()))
 
     assert document["articles"][0]["published_at"] == "2024-07-01T10:00:00+00:00"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="forum:<pk> (the key rule of issue 8) is not unique once a site holds "
+    "comments imported from another forum: their keys are the other site's ids",
+)
+def test_a_site_comment_never_shares_its_key_with_an_imported_one(db):
+    article = ArticleFactory()
+    written_here = CommentFactory(article=article)
+    services.post_comment(
+        article=article,
+        author_name="From the old forum",
+        body="Imported.",
+        status=Comment.Status.PUBLISHED,
+        source_key=f"forum:{written_here.pk}",
+    )
+
+    _text, articles = _json([article])
+
+    # Today the reader refuses the article: "another comment has the key".
+    assert [type(source).__name__ for source in articles] == ["SourceArticle"]
