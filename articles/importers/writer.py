@@ -18,6 +18,7 @@ Rules, from issue 8:
 """
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -40,6 +41,9 @@ STATUSES = {choice.value for choice in Comment.Status}
 # Systems whose article keys are derived from content, not from an id: a key
 # met again from another file is a clash unless the article is the same.
 DERIVED_KEY_SYSTEMS = {"text", "markdown"}
+# Systems whose comments come as HTML (our own WXR export, keyed by
+# _forum_key, holds our text and is read as it is).
+HTML_COMMENT_SYSTEMS = {"wordpress", "disqus"}
 # Plain text has no comment ids: a typo fixed in the source is the same
 # comment when its text is this close to one under the same parent.
 SIMILAR_TEXT = 0.8
@@ -283,6 +287,22 @@ def _refuse_clash(source, article, origin):
     )
 
 
+# WordPress and Disqus store a comment's paragraphs as HTML; ours are text
+# with blank lines between paragraphs (forum.markup makes the <p>s). The
+# other inline tags stay for the sanitiser to keep or escape.
+PARAGRAPH_TAGS = re.compile(r"\s*</p\s*>\s*|\s*<p(?:\s[^<>]*)?>\s*", re.I)
+LINE_BREAK = re.compile(r"<br\s*/?>", re.I)
+BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _comment_text(source, body):
+    text = _clean(body)
+    if source.system in HTML_COMMENT_SYSTEMS and source.prefix_comment_ids:
+        text = LINE_BREAK.sub("\n", PARAGRAPH_TAGS.sub("\n\n", text))
+        text = BLANK_LINES.sub("\n\n", text).strip()
+    return text
+
+
 def _clean(text):
     text = without_lone_surrogates(text or "")
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -376,7 +396,7 @@ def _write_comments(source, keyed, *, article, report, progress):
                 parent = existing[parent_key][0]
             if parent is None:
                 report.parent_missing.append(comment.where)
-        body = _clean(comment.body)
+        body = _comment_text(source, comment.body)
         found = existing.get(key)
         pk = found[0] if found else None
         if pk is None and unmatched is not None:

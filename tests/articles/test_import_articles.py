@@ -562,3 +562,26 @@ def test_seed_comments_imported_under_old_keys_are_recognised(tmp_path):
 
     assert Comment.objects.count() == 2
     assert "0 added, 0 updated, 2 unchanged" in out
+
+
+def test_html_paragraphs_of_a_disqus_post_become_paragraphs_not_visible_tags():
+    _run(DATA / "disqus.xml")
+
+    comment = Comment.objects.get(source_key="disqus:5003")
+
+    assert comment.body.startswith("Cats &amp; only cats")
+    assert "<p>" not in comment.body
+    assert "&lt;p&gt;" not in comment.body_html
+    assert comment.body_html.startswith("<p>Cats &amp; only cats")
+
+
+def test_a_wordpress_comment_with_paragraph_tags_and_breaks_reads_as_paragraphs(
+    tmp_path,
+):
+    text = "<p>One.<br/>Still one.</p>\n<p>Two <em>here</em>.</p>"
+    _run(_wxr(tmp_path / "a.xml", _post(7, _comment(1, text=text))))
+
+    comment = Comment.objects.get()
+
+    assert comment.body == "One.\nStill one.\n\nTwo <em>here</em>."
+    assert comment.body_html == "<p>One.<br>\nStill one.</p>\n<p>Two <em>here</em>.</p>"
