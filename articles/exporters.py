@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from django.conf import settings
@@ -229,16 +230,23 @@ def _thread(article: Article) -> Iterator[Comment]:
     )
 
 
-def _key(source_key: str, pk: int) -> str:
-    # A comment written here has no source key; its id names it.
-    return source_key or f"forum:{pk}"
+def comment_key(source_key: str, pk: int) -> str:
+    """A comment's key in an export: its source key, or for one written here
+    its id with this site's host, so it never meets the key of a comment this
+    site imported from another forum (``forum:old.example:5``)."""
+    if source_key:
+        return source_key
+    host = urlsplit(settings.FORUM_SITE_URL).netloc or "forum"
+    return f"forum:{host}:{pk}"
 
 
 def _comment_fields(comment: Comment, *, include_emails: bool) -> dict[str, Any]:
     fields = {
-        "key": _key(comment.source_key, comment.pk),
+        "key": comment_key(comment.source_key, comment.pk),
         "parent": (
-            _key(comment.parent_key, comment.parent_id) if comment.parent_id else None
+            comment_key(comment.parent_key, comment.parent_id)
+            if comment.parent_id
+            else None
         ),
         # The name the thread shows (Comment.display_name) for site users.
         "author": comment.author.get_username()

@@ -25,7 +25,7 @@ when asked to (``export_articles --include-emails``); no other key is allowed,
 so a misspelt one is an error rather than a value silently dropped. Comments
 come depth first, a parent before its replies, siblings in thread order.
 Timestamps carry an offset ("+00:00" or "Z"). Keys are used as they stand: a
-comment written on the site is exported as "forum:<id>".
+comment written on the site is exported as "forum:<host>:<id>".
 
 The file is UTF-8 and read as a stream, one article at a time, so memory holds
 one article and its comments whatever the size of the export. "format" and

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from articles.exporters import export_json, export_wxr
+from articles.exporters import comment_key, export_json, export_wxr
 from articles.importers.jsonfmt import iter_json
 from articles.importers.wxr import iter_wxr
 from articles.models import Article
@@ -72,8 +72,8 @@ def _stored(article):
         parent = comment.parent
         rows.append(
             (
-                comment.source_key or f"forum:{comment.pk}",
-                parent and (parent.source_key or f"forum:{parent.pk}"),
+                comment_key(comment.source_key, comment.pk),
+                parent and (comment_key(parent.source_key, parent.pk)),
                 # The name the thread shows; a guest without one stays without.
                 comment.display_name if comment.author_id else comment.author_name,
                 comment.status,
@@ -202,7 +202,7 @@ def test_site_comments_are_keyed_by_id_and_imported_ones_keep_their_keys(thread,
 
     root = Comment.objects.get(article=thread, level=0, author__username="Ålice")
     keys = {c.author_name: c.source_id for c in source.comments if c.parent_id}
-    assert source.comments[0].source_id == f"forum:{root.pk}"
+    assert source.comments[0].source_id == comment_key("", root.pk)
     assert keys["Zoë Ōkubo"] == "wordpress:7"
 
 
@@ -382,12 +382,6 @@ def test_timestamps_are_written_in_utc_with_their_offset(db, settings):
     assert document["articles"][0]["published_at"] == "2024-07-01T10:00:00+00:00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forum:<pk> (the key rule of issue 8) is not unique once a site holds "
-    "comments imported from another forum: their keys are the other site's ids",
-)
 def test_a_site_comment_never_shares_its_key_with_an_imported_one(db):
     article = ArticleFactory()
     written_here = CommentFactory(article=article)
@@ -396,10 +390,12 @@ def test_a_site_comment_never_shares_its_key_with_an_imported_one(db):
         author_name="From the old forum",
         body="Imported.",
         status=Comment.Status.PUBLISHED,
+        # The old forum's key for its comment of the same number.
         source_key=f"forum:{written_here.pk}",
     )
 
     _text, articles = _json([article])
 
-    # Today the reader refuses the article: "another comment has the key".
     assert [type(source).__name__ for source in articles] == ["SourceArticle"]
+    keys = [comment.source_id for comment in articles[0].comments]
+    assert len(set(keys)) == 2

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from articles.exporters import comment_key
 from articles.models import Article
 from forum import services
 from forum.models import Comment
@@ -104,7 +105,7 @@ def _articles():
 
 def _key(comment):
     # A comment written here is exported as forum:<id> and keeps that key.
-    return comment.source_key or f"forum:{comment.pk}"
+    return comment_key(comment.source_key, comment.pk)
 
 
 def _trees():
