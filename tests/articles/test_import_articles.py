@@ -585,3 +585,17 @@ def test_a_wordpress_comment_with_paragraph_tags_and_breaks_reads_as_paragraphs(
 
     assert comment.body == "One.\nStill one.\n\nTwo <em>here</em>."
     assert comment.body_html == "<p>One.<br>\nStill one.</p>\n<p>Two <em>here</em>.</p>"
+
+
+def test_progress_is_a_bar_on_a_terminal():
+    class Terminal(StringIO):
+        def isatty(self):
+            return True
+
+    out, err = StringIO(), Terminal()
+    call_command("import_articles", str(DATA / "wordpress.xml"), stdout=out, stderr=err)
+
+    assert "\r[" in err.getvalue() and "100% read" in err.getvalue()
+    # Wiped before each article's line and at the end, so no bar is left over.
+    assert err.getvalue().endswith("\r\033[K")
+    assert "created" in out.getvalue()
