@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import DatabaseError
+
 from .base import (
     BadArticle,
     ParsedArticle,
@@ -317,7 +319,11 @@ def import_sources(
                     seen_keys=seen_keys,
                     progress=on_comments,
                 )
-            except SourceError as error:
+            except (SourceError, DatabaseError) as error:
+                # A database refusal (a value too long for a column, say) is
+                # this article's failure too, rolled back with it.
+                if isinstance(error, DatabaseError):
+                    error = f"the database refused it: {str(error).strip()}"
                 report = ArticleReport(
                     origin=origin,
                     title=source.title,

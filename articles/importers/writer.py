@@ -38,6 +38,7 @@ from forum.services import (
 from .base import SourceArticle, SourceComment, SourceError
 
 STATUSES = {choice.value for choice in Comment.Status}
+REASONS = {choice.value for choice in Comment.RemovalReason}
 # Systems whose article keys are derived from content, not from an id: a key
 # met again from another file is a clash unless the article is the same.
 DERIVED_KEY_SYSTEMS = {"text", "markdown"}
@@ -217,6 +218,12 @@ def _prepared(source):
                 f"{comment.where}: unknown status “{comment.status}”; expected "
                 f"one of {', '.join(sorted(STATUSES))}."
             )
+        if comment.moderation_code and comment.moderation_code not in REASONS:
+            raise SourceError(
+                f"{comment.where}: unknown moderation reason "
+                f"“{comment.moderation_code}”; expected one of "
+                f"{', '.join(sorted(REASONS))}."
+            )
         keyed[key] = comment
     return keyed
 
@@ -304,7 +311,8 @@ def _comment_text(source, body):
 
 
 def _clean(text):
-    text = without_lone_surrogates(text or "")
+    # Neither PostgreSQL's text nor a page can hold NUL; JSON can.
+    text = without_lone_surrogates(text or "").replace("\x00", "\ufffd")
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 

@@ -14,7 +14,7 @@ from articles.importers import import_article, parse_article_text
 from articles.models import Article
 from forum import services
 from forum.models import Comment, CommentRevision
-from tests.factories import CommentFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -599,3 +599,36 @@ def test_progress_is_a_bar_on_a_terminal():
     # Wiped before each article's line and at the end, so no bar is left over.
     assert err.getvalue().endswith("\r\033[K")
     assert "created" in out.getvalue()
+
+
+def _json_export(tmp_path, **change):
+    """Our own export of one article with one comment, ``change`` applied to
+    the comment."""
+    import json
+
+    article = ArticleFactory()
+    CommentFactory(article=article, body="Fine.")
+    path = tmp_path / "export.json"
+    call_command("export_articles", "--output", str(path), stdout=StringIO())
+    document = json.loads(path.read_text("utf-8"))
+    document["articles"][0]["comments"][0].update(change)
+    document["articles"][0]["key"] = "elsewhere:1"
+    document["articles"][0]["slug"] = "elsewhere"
+    services.delete_article(article=article)
+    path.write_text(json.dumps(document), "utf-8")
+    return path
+
+
+def test_a_nul_in_imported_text_is_stored_as_a_replacement_character(tmp_path):
+    _out, _err, error = _run(_json_export(tmp_path, body="Half\u0000way."))
+
+    assert error is None
+    assert Comment.objects.get().body == "Half\ufffdway."
+
+
+def test_an_unknown_moderation_reason_fails_its_article_naming_the_comment(tmp_path):
+    _out, err, error = _run(_json_export(tmp_path, moderation_code="x" * 40))
+
+    assert error is not None
+    assert "comments[0]" in err and "off_topic" in err and "x" * 40 in err
+    assert not Article.objects.exists()
