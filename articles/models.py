@@ -1,6 +1,7 @@
 """Articles: the pieces readers come to discuss."""
 
 import re
+from html import unescape
 
 import markdown
 from django.db import models
@@ -21,6 +22,7 @@ from forum.markup import render_article
 # subheading in the sources we import ("After the elimination of ... join").
 SUBHEADING_MAX_LENGTH = 100
 SENTENCE_END = re.compile(r"[.!?:;…][\s\"'”’)\]]*$")
+FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -146,4 +148,9 @@ class Article(models.Model):
     def opening(self):
         """The body's first paragraph: what the article is about, for teasers
         and the page description (the lead is the editor's, not the author's)."""
+        if self.body_format != BodyFormat.TEXT:
+            first = FIRST_PARAGRAPH.search(self.body_html)
+            return (
+                " ".join(unescape(strip_tags(first.group(1))).split()) if first else ""
+            )
         return next((text for kind, text in self.blocks() if kind == "p"), "")

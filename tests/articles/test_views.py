@@ -187,3 +187,22 @@ def test_article_page_is_sent_compressed_to_browsers_that_accept_it(client, arti
     assert "Accept-Encoding" in compressed["Vary"]
     assert len(compressed.content) * 3 < len(plain.content)
     assert b"Comment 29, with some words." in gzip.decompress(compressed.content)
+
+
+def test_an_imported_html_article_shows_its_sanitised_html_and_a_text_description(
+    client,
+):
+    article = ArticleFactory(
+        body="<h1>Heading</h1><p>First <em>para</em> &amp; more.</p>"
+        "<script>x()</script>",
+        body_format="html",
+    )
+    article.body_html = article.rendered_body()
+    article.save()
+
+    page = client.get(article.get_absolute_url()).content.decode()
+
+    assert "<h2>Heading</h2><p>First <em>para</em> &amp; more.</p>" in page
+    assert "x()" not in page
+    description = element(page, "meta", name="description")
+    assert description.attrs["content"] == "First para & more."
