@@ -35,17 +35,20 @@ FORUM_STATUSES = {"published", "pending", "spam", "removed", "deleted"}
 def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle | BadArticle]:
     """Each post and page of a WXR file with its comments, in file order.
 
-    Streams: an ``<item>`` is turned into a record at its end tag and then
-    dropped from the tree, so memory holds one item at a time, whatever the
-    size of the file. Attachments, menu items and other item types are not
-    articles and are passed over.
+    Streams: each ``<wp:comment>`` is read into a small record of its texts at
+    its end tag and dropped, and an ``<item>`` is turned into a record at its
+    end tag and dropped, so memory holds one item's records at a time,
+    whatever the size of the file or of one post's discussion. Attachments,
+    menu items and other item types are not articles and are passed over.
     """
     wp = None
     site = link = ""
     depth = 0
     channel = None
+    item = None
     item_line = 0
-    comment_lines: dict[int, int] = {}
+    # (line, texts) of the current item's comments, read as they end.
+    comments: list[tuple[int, dict]] = []
     for event, element, line in iter_events(
         fileobj, events=("start-ns", "start", "end")
     ):
@@ -63,18 +66,22 @@ def iter_wxr(fileobj: BinaryIO) -> Iterator[SourceArticle | BadArticle]:
             if depth == 2:
                 channel = element
             elif depth == 3 and element.tag == "item":
-                item_line, comment_lines = line, {}
-            elif depth == 4 and wp and element.tag == f"{wp}comment":
-                comment_lines[id(element)] = line
+                item, item_line, comments = element, line, []
+            elif depth == 4 and item is not None and element.tag == f"{wp}comment":
+                comments.append((line, {}))
         else:
             depth -= 1
-            if depth == 2:
+            if depth == 3 and item is not None and element.tag == f"{wp}comment":
+                comments[-1][1].update(_texts(element, wp=wp))
+                item.remove(element)
+            elif depth == 2:
                 if element.tag == "item":
+                    item = None
                     if wp is None:
                         raise SourceError(f"Line {item_line}: {NOT_WXR}.")
                     try:
                         article = _article(
-                            element, wp=wp, line=item_line, comment_lines=comment_lines
+                            element, wp=wp, line=item_line, comments=comments
                         )
                     except SourceError as error:
                         # One bad item fails alone; the next may be fine.
@@ -97,8 +104,18 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+def _texts(element: Element, *, wp: str) -> dict:
+    """What a ``<wp:comment>`` holds, by tag: each child's text (the first of
+    a tag, as findtext reads it) and our ``_forum_*`` meta under "meta"."""
+    texts = {}
+    for child in element:
+        texts.setdefault(child.tag, child.text or "")
+    texts["meta"] = _meta(element, f"{wp}commentmeta", wp=wp)
+    return texts
+
+
 def _article(
-    item: Element, *, wp: str, line: int, comment_lines: dict[int, int]
+    item: Element, *, wp: str, line: int, comments: list[tuple[int, dict]]
 ) -> SourceArticle | None:
     post_type = text_of(item, f"{wp}post_type")
     post_id = text_of(item, f"{wp}post_id").strip()
@@ -130,9 +147,9 @@ def _article(
     seen = set()
     # Our export's key of each comment, by WordPress id.
     forum_keys: dict[str, str] = {}
-    for element in item.iterfind(f"{wp}comment"):
-        comment_where = f"line {comment_lines.get(id(element), line)}, post {post_id}"
-        comment_id = text_of(element, f"{wp}comment_id").strip()
+    for comment_line, texts in comments:
+        comment_where = f"line {comment_line}, post {post_id}"
+        comment_id = texts.get(f"{wp}comment_id", "").strip()
         if not comment_id:
             raise SourceError(
                 f"{upper_first(comment_where)}: a wp:comment with no wp:comment_id."
@@ -142,12 +159,12 @@ def _article(
                 f"{upper_first(comment_where)}: comment {comment_id} appears twice."
             )
         seen.add(comment_id)
-        kind = text_of(element, f"{wp}comment_type").strip()
+        kind = texts.get(f"{wp}comment_type", "").strip()
         if kind not in COMMENT_TYPES:
             article.skipped[kind] = article.skipped.get(kind, 0) + 1
             continue
         comment, forum_keys[comment_id] = _comment(
-            element, wp=wp, comment_id=comment_id, where=comment_where
+            texts, wp=wp, comment_id=comment_id, where=comment_where
         )
         article.comments.append(comment)
     _forum_comment_keys(article, forum_keys=forum_keys)
@@ -155,28 +172,28 @@ def _article(
 
 
 def _comment(
-    element: Element, *, wp: str, comment_id: str, where: str
+    texts: dict, *, wp: str, comment_id: str, where: str
 ) -> tuple[SourceComment, str]:
     """The comment, and its key in our export ("" for one from elsewhere)."""
     where = f"{where}, comment {comment_id}"
-    parent = text_of(element, f"{wp}comment_parent").strip()
-    date = text_of(element, f"{wp}comment_date_gmt")
+    parent = texts.get(f"{wp}comment_parent", "").strip()
+    date = texts.get(f"{wp}comment_date_gmt", "")
     if not date.strip() or date.startswith("0000-00-00"):
-        date = text_of(element, f"{wp}comment_date")
-    approved = text_of(element, f"{wp}comment_approved").strip()
+        date = texts.get(f"{wp}comment_date", "")
+    approved = texts.get(f"{wp}comment_approved", "").strip()
     comment = SourceComment(
         source_id=comment_id,
         parent_id=None if parent in ("", "0") else parent,
-        author_name=text_of(element, f"{wp}comment_author"),
-        author_email=text_of(element, f"{wp}comment_author_email").strip(),
-        author_url=text_of(element, f"{wp}comment_author_url").strip(),
+        author_name=texts.get(f"{wp}comment_author", ""),
+        author_email=texts.get(f"{wp}comment_author_email", "").strip(),
+        author_url=texts.get(f"{wp}comment_author_url", "").strip(),
         created_at=parse_timestamp(date, where=upper_first(where)),
-        body=text_of(element, f"{wp}comment_content"),
+        body=texts.get(f"{wp}comment_content", ""),
         # An unknown state is held for a moderator rather than shown.
         status=COMMENT_STATUSES.get(approved, "pending"),
         where=where,
     )
-    meta = _meta(element, f"{wp}commentmeta", wp=wp)
+    meta = texts["meta"]
     _forum_comment_meta(comment, meta)
     return comment, meta.get("key", "").strip()
 
