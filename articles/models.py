@@ -106,8 +106,7 @@ class Article(models.Model):
     def blocks(self):
         """The body as (kind, text) pairs, kind "p" or "h2"; templates escape."""
         blocks = []
-        text = self.body if self.body_format == BodyFormat.TEXT else self.plain_text
-        for line in text.splitlines():
+        for line in self.body.splitlines():
             text = line.strip()
             if not text:
                 continue
@@ -130,20 +129,6 @@ class Article(models.Model):
                 text, output_format="html", extensions=["fenced_code"]
             )
         return render_article(text)
-
-    @property
-    def plain_text(self):
-        """The body without markup, one paragraph a line."""
-        if self.body_format == BodyFormat.TEXT:
-            return self.body
-        paragraphs = re.split(
-            r"</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>", self.body_html
-        )
-        return "\n".join(
-            " ".join(strip_tags(part).split())
-            for part in paragraphs
-            if strip_tags(part).strip()
-        )
 
     def opening(self):
         """The body's first paragraph: what the article is about, for teasers

@@ -24,6 +24,7 @@ from .base import (
 )
 from .detect import HEAD_BYTES, detect_format
 from .disqus import iter_disqus
+from .jsonfmt import iter_json
 from .markdown import parse_markdown
 from .plaintext import parse_article_text
 from .writer import ArticleReport, article_key, write_article
@@ -194,8 +195,9 @@ def read_source(
     *,
     format: str | None = None,
     on_read: Callable[[int], None] | None = None,
-) -> tuple[str, Iterator[SourceArticle]]:
-    """(format, its articles): XML streamed, other formats read whole."""
+) -> tuple[str, Iterator[SourceArticle | BadArticle]]:
+    """(format, its articles): XML and json streamed, text and Markdown (one
+    article a file) read whole."""
     try:
         handle = path.open("rb")
     except OSError as error:
@@ -203,18 +205,14 @@ def read_source(
     head = handle.read(HEAD_BYTES)
     handle.seek(0)
     format = format or detect_format(head)
-    if format in ("wxr", "disqus"):
+    streamed = {"wxr": iter_wxr, "disqus": iter_disqus, "json": iter_json}
+    if format in streamed:
         stream = io.BufferedReader(_Counting(handle, on_read or (lambda n: None)))
-        reader = iter_wxr if format == "wxr" else iter_disqus
-        return format, _closing(reader(stream), handle)
+        return format, _closing(streamed[format](stream), handle)
     with handle:
         raw = handle.read()
     if on_read:
         on_read(len(raw))
-    if format == "json":
-        from .jsonfmt import iter_json
-
-        return format, iter_json(io.BytesIO(raw))
     text = decode_source(raw)
     if format == "markdown":
         return format, iter([parse_markdown(text)])

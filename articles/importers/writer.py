@@ -203,8 +203,8 @@ def write_article(
 
 
 def _prepared(source):
-    """The source's comments with keys, cleaned text and parents by key,
-    parents before their replies; duplicate keys refused."""
+    """The source's comments by key, in source order; a key given twice, an
+    unknown status or moderation reason refused, naming the comment."""
     keyed = {}
     for comment in source.comments:
         key = comment_key(source, comment.source_id)

@@ -7,7 +7,7 @@ as every other tree write in forum/services/ does.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
@@ -60,7 +60,7 @@ class WriteResult:
     edited: int = 0
     # New comments whose parent on the site was deleted while the import ran;
     # they went in at the top level instead.
-    orphaned: list[ImportedComment] | None = None
+    orphaned: list[ImportedComment] = field(default_factory=list)
 
 
 def write_imported_comments(
@@ -82,7 +82,7 @@ def write_imported_comments(
     on the site is the caller's to keep.
     """
     assert connection.in_atomic_block, "an import writes inside its transaction"
-    result = WriteResult(orphaned=[])
+    result = WriteResult()
     rekeys = rekeys or {}
     _advisory_lock(LOCK_STRUCTURE, shared=True)
     existing_parents = {c.parent for c in new if isinstance(c.parent, int)}
@@ -97,6 +97,9 @@ def write_imported_comments(
             comment.parent = None
             result.orphaned.append(comment)
 
+    if any(c.status == Comment.Status.PENDING for c in new):
+        # Before the queue grows, as forum.notify.queue_grew asks.
+        queue_grew()
     columns, changed = _place(new, tree_of)
     for start in range(0, len(changed), BATCH_SIZE):
         Comment.objects.bulk_update(
@@ -119,10 +122,11 @@ def write_imported_comments(
             if progress:
                 progress(len(batch))
     result.edited = _apply_edits(edits)
-    for pk, key in rekeys.items():
-        Comment.objects.filter(pk=pk).update(source_key=key)
-    if any(c.status == Comment.Status.PENDING for c in new):
-        queue_grew()
+    Comment.objects.bulk_update(
+        [Comment(pk=pk, source_key=key) for pk, key in rekeys.items()],
+        ["source_key"],
+        BATCH_SIZE,
+    )
     if new or result.edited or rekeys:
         _changed_thread(article_id)
     return result
@@ -233,29 +237,44 @@ def _row(article_id, comment, columns):
 
 def _apply_edits(edits):
     """The source's new text for comments already here, each kept as a
-    revision, unless the comment changed here meanwhile or was deleted."""
-    done = 0
+    revision, unless the comment changed here meanwhile or was deleted.
+
+    A read, then writes in batches: the caller holds the locks of these
+    comments' trees, which an author's edit or deletion also takes.
+    """
+    wanted = {edit.pk: edit for edit in edits}
     now = timezone.now()
-    for edit in edits:
-        old = (
-            Comment.objects.filter(pk=edit.pk, body=edit.old_body)
+    rows, revisions = [], []
+    pks = list(wanted)
+    for start in range(0, len(pks), BATCH_SIZE):
+        current = (
+            Comment.objects.filter(pk__in=pks[start : start + BATCH_SIZE])
             .exclude(status=Comment.Status.DELETED)
-            .values("body", "body_html", "edited_at", "created_at")
-            .first()
+            .only("pk", "body", "body_html", "edited_at", "created_at")
         )
-        if old is None:
-            continue
-        Comment.objects.filter(pk=edit.pk).update(
-            body=edit.body,
-            body_html=edit.body_html,
-            edited_at=edit.edited_at or now,
-            fragment_version="",
-        )
-        CommentRevision.objects.create(
-            comment_id=edit.pk,
-            body=old["body"],
-            body_html=old["body_html"],
-            written_at=old["edited_at"] or old["created_at"],
-        )
-        done += 1
-    return done
+        for old in current:
+            edit = wanted[old.pk]
+            if old.body != edit.old_body:
+                continue
+            revisions.append(
+                CommentRevision(
+                    comment_id=old.pk,
+                    body=old.body,
+                    body_html=old.body_html,
+                    written_at=old.edited_at or old.created_at,
+                )
+            )
+            rows.append(
+                Comment(
+                    pk=old.pk,
+                    body=edit.body,
+                    body_html=edit.body_html,
+                    edited_at=edit.edited_at or now,
+                    fragment_version="",
+                )
+            )
+    Comment.objects.bulk_update(
+        rows, ["body", "body_html", "edited_at", "fragment_version"], BATCH_SIZE
+    )
+    CommentRevision.objects.bulk_create(revisions, BATCH_SIZE)
+    return len(rows)

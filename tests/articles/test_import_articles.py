@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from articles.importers import import_article, parse_article_text
 from articles.models import Article
-from forum import services
+from forum import queue, services
 from forum.models import Comment, CommentRevision
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
@@ -105,12 +106,17 @@ def test_a_wordpress_export_keeps_nesting_authors_dates_and_statuses():
     assert services.find_tree_problems() == []
 
 
-def test_held_imported_comments_wait_in_the_moderation_queue(client):
+def test_held_imported_comments_wait_in_the_moderation_queue(client, moderator):
     _run(DATA / "wordpress.xml")
-    pending = Comment.objects.get(source_key="wordpress:106")
+    client.force_login(moderator)
 
-    assert pending.held_because.startswith("Imported awaiting moderation")
-    assert pending in Comment.objects.filter(status=Comment.Status.PENDING)
+    held, *_rest = queue.sections()
+    page = client.get(reverse("moderation_queue")).content.decode()
+
+    assert held[0] == "Held for approval"
+    assert [c.source_key for c in held[1]] == ["wordpress:106"]
+    assert "Imported awaiting moderation" in page
+    assert "Waiting for approval." in page
 
 
 def test_a_disqus_thread_joins_the_article_imported_from_the_same_page():
